@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs camscope's build and test dependencies from Debian bookworm. Idempotent: packages
+# already present are skipped; prints what it installs. Uses sudo when not root.
+set -euo pipefail
+pkgs=(cmake ninja-build g++ pkg-config ccache
+      libtorch-dev python3-torch python3-torchvision python3-numpy python3-pil
+      libglfw3-dev libimgui-dev python3-glad doctest-dev
+      libavformat-dev libavcodec-dev libswscale-dev libavdevice-dev libavutil-dev
+      libstb-dev nlohmann-json3-dev libegl-dev libgl-dev libegl-mesa0 libgl1-mesa-dri
+      xvfb xauth ffmpeg)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all ${#pkgs[@]} packages already installed"
+  exit 0
+fi
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+echo "setup: installing ${#missing[@]} packages: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "setup: done"

@@ -1,0 +1,70 @@
+// camscope: thin executable over camscope_core. Dispatches subcommands and turns every error
+// into a single line on stderr with a non-zero exit status.
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <string>
+
+#include "app/commands.h"
+#include "util/error.h"
+
+namespace {
+
+void print_usage() {
+  std::printf(
+      "camscope %s - see what a convolutional network sees\n"
+      "\n"
+      "usage:\n"
+      "  camscope                          interactive window; built-in model, synthetic input\n"
+      "  camscope view   [options]         interactive window (--headless for no display)\n"
+      "  camscope export [options] --out DIR   headless batch export\n"
+      "  camscope info   --model M [--json]    layer table\n"
+      "  camscope bench  [options] [--frames N] [--json]   per-stage timings\n"
+      "  camscope synth  --out DIR --count N [--seed S] [--size WxH]   synthetic scenes\n"
+      "\n"
+      "common options: --model PATH --input SRC --layer PATH --method NAME --target top1|INDEX\n"
+      "  --device auto|cpu|cuda --frames A:B --colormap NAME --alpha X --force\n"
+      "run 'camscope COMMAND --help' for a command's options.\n",
+      CAMSCOPE_VERSION);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace camscope::app;
+  std::string cmd = argc > 1 ? argv[1] : "";
+  int (*fn)(int, const char* const*) = nullptr;
+  int skip = 2;
+  if (cmd == "view") fn = cmd_view;
+  else if (cmd == "export") fn = cmd_export;
+  else if (cmd == "info") fn = cmd_info;
+  else if (cmd == "bench") fn = cmd_bench;
+  else if (cmd == "synth") fn = cmd_synth;
+  else if (cmd == "-h" || cmd == "--help" || cmd == "help") {
+    print_usage();
+    return 0;
+  } else if (cmd == "--version") {
+    std::printf("camscope %s\n", CAMSCOPE_VERSION);
+    return 0;
+  } else if (cmd.empty() || cmd.rfind("--", 0) == 0) {
+    fn = cmd_view;  // bare `camscope [--options]` opens the window
+    skip = 1;
+  } else {
+    std::fprintf(stderr, "camscope: unknown command '%s' (try: view, export, info, bench, synth)\n",
+                 cmd.c_str());
+    return 2;
+  }
+  try {
+    return fn(argc - skip, argv + skip);
+  } catch (const camscope::Error& e) {
+    std::fprintf(stderr, "camscope: error: %s\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::string msg = e.what();
+    // LibTorch messages span many lines (with C++ stack traces): keep the first.
+    auto nl = msg.find('\n');
+    if (nl != std::string::npos) msg = msg.substr(0, nl);
+    std::fprintf(stderr, "camscope: error: %s\n", msg.c_str());
+    return 1;
+  }
+}

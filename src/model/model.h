@@ -1,0 +1,95 @@
+#pragma once
+// The model engine: a TorchScript classifier with its sidecar, its layer table, and forward
+// passes that expose any submodules' outputs ("taps") by rewriting the forward graph — no
+// hooks. Gradients go from a target logit back to the taps only (torch::autograd::grad).
+// This header includes LibTorch: include it only from model/, explain/ and app/ code.
+#include <torch/script.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace camscope::model {
+
+enum class ColorMode { RGB, BGR, Gray };
+enum class ResizeMode { Stretch, CenterCrop };
+
+// DESIGN.md "Model sidecar".
+struct InputSpec {
+  int height = 224, width = 224;
+  ColorMode color = ColorMode::RGB;
+  ResizeMode resize = ResizeMode::Stretch;
+  std::vector<float> mean{0.485f, 0.456f, 0.406f};
+  std::vector<float> std{0.229f, 0.224f, 0.225f};
+  bool antialias = true;
+  int channels() const { return color == ColorMode::Gray ? 1 : 3; }
+};
+
+struct Sidecar {
+  bool present = false;  // false: defaults (RGB, ImageNet mean/std, 224x224, numeric labels)
+  InputSpec input;
+  std::vector<std::string> labels;
+  std::string default_layer;
+};
+
+// Reads M.json; throws camscope::Error on malformed content.
+Sidecar load_sidecar(const std::string& json_path);
+
+struct LayerInfo {
+  std::string path;                   // as PyTorch named_modules() spells it ("" = root)
+  std::string type;                   // e.g. "Conv2d", "BatchNorm2d", "Sequential"
+  std::vector<int64_t> output_shape;  // from a probe forward at the sidecar size; empty if none
+  int64_t params = 0;                 // parameters owned by the module and its children
+};
+
+enum class ReluMode { Normal, Guided };  // Guided: ReLU-family backward = relu(g) * (x > 0)
+
+struct ForwardResult {
+  torch::Tensor logits;              // [N, classes]
+  std::vector<torch::Tensor> taps;   // one per requested path, the module output as produced
+};
+
+class Model {
+ public:
+  struct Options {
+    std::string path;         // M.pt
+    std::string config_path;  // sidecar; default: M.json beside M.pt when present
+    std::string device = "auto";  // auto | cpu | cuda[:N]
+    int threads = 0;              // intra-op threads; 0 = all cores
+  };
+  // Loads, validates (channels, [N, classes] logits, finite output) and lists layers.
+  // Throws camscope::Error with a one-line reason.
+  static std::unique_ptr<Model> load(const Options& opt);
+  virtual ~Model() = default;
+
+  virtual const std::string& path() const = 0;
+  virtual const Sidecar& sidecar() const = 0;
+  virtual torch::Device device() const = 0;
+  virtual std::string device_name() const = 0;  // "cpu" or the GPU's name
+  virtual const std::vector<LayerInfo>& layers() const = 0;
+  virtual int64_t num_classes() const = 0;
+  virtual std::string label(int64_t cls) const = 0;  // sidecar label or the number
+
+  // The sidecar's default_layer, else the last module with a 4-D output whose h*w > 1.
+  virtual std::string default_layer() const = 0;
+  // Returns the layer; throws camscope::Error naming the closest existing paths otherwise.
+  virtual const LayerInfo& layer(const std::string& path) const = 0;
+
+  // RGB8 frame (row-major, top row first) -> [1, C, H, W] float32 on the model's device,
+  // resized/cropped/normalized per the sidecar. Runs on the model's device.
+  virtual torch::Tensor preprocess(const uint8_t* rgb, int width, int height) const = 0;
+  // Same for a [H, W, 3] uint8 tensor (any device).
+  virtual torch::Tensor preprocess(const torch::Tensor& hwc_u8) const = 0;
+
+  // Forward with taps. Autograd records the graph when grad mode is on; parameters never
+  // require grad, so torch::autograd::grad({logit}, taps) reaches the taps only. To get
+  // gradients w.r.t. the input, pass x with requires_grad set.
+  virtual ForwardResult forward(const torch::Tensor& x, const std::vector<std::string>& taps,
+                                ReluMode mode = ReluMode::Normal) = 0;
+
+  // The underlying module (e.g. for parameter randomization) and a deep copy of the model.
+  virtual torch::jit::Module& module() = 0;
+  virtual std::unique_ptr<Model> clone() const = 0;
+};
+
+}  // namespace camscope::model

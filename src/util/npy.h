@@ -1,0 +1,17 @@
+#pragma once
+// NumPy .npy (format 1.0) reading and writing for float32 C-order arrays.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace camscope {
+
+struct NpyArray {
+  std::vector<int64_t> shape;
+  std::vector<float> data;
+};
+
+void write_npy(const std::string& path, const float* data, const std::vector<int64_t>& shape);
+NpyArray read_npy(const std::string& path);  // float32 ('<f4'), C order only
+
+}  // namespace camscope
