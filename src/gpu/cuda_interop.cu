@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "gpu/cuda_check.cuh"
-#include "gpu/cuda_raii.cuh"
 #include "gpu/cuda_interop.h"
+#include "gpu/cuda_raii.cuh"
 
 namespace camscope::gpu {
 namespace {
@@ -87,8 +87,9 @@ class CudaInteropImpl final : public CudaInterop {
       const int h = atlas ? c.map.grid.height() : c.map.height;
       const float* src = atlas ? m_slots[c.slot].scratch_ptr : c.map.data;
       const size_t pitch = atlas ? static_cast<size_t>(w) * sizeof(float) : c.map.pitch_bytes;
-      err = cudaMemcpy2DToArrayAsync(array, 0, 0, src, pitch, static_cast<size_t>(w) * sizeof(float),
-                                     static_cast<size_t>(h), cudaMemcpyDeviceToDevice, stream);
+      err =
+          cudaMemcpy2DToArrayAsync(array, 0, 0, src, pitch, static_cast<size_t>(w) * sizeof(float),
+                                   static_cast<size_t>(h), cudaMemcpyDeviceToDevice, stream);
       failed = "cudaMemcpy2DToArrayAsync";
       bytes += static_cast<uint64_t>(w) * h * sizeof(float);
     }

@@ -10,7 +10,7 @@
 namespace camscope::gpu {
 
 struct UploadBenchResult {
-  std::string name;         // e.g. "grid 64x56x56 (host upload)"
+  std::string name;           // e.g. "grid 64x56x56 (host upload)"
   int width = 0, height = 0;  // texture size
   uint64_t bytes_per_frame = 0;
   double ms_per_frame = 0;  // upload + glFinish, mean over frames after one warm-up

@@ -23,6 +23,8 @@ inline std::vector<uint8_t> read_target(const render::RenderTarget& t) {
   return px;
 }
 
-inline int round_u8(float x) { return static_cast<int>(std::lround(x)); }
+inline int round_u8(float x) {
+  return static_cast<int>(std::lround(x));
+}
 
 }  // namespace camscope::test

@@ -9,6 +9,7 @@
 
 #include "gpu/texture_bridge.h"
 #include "gpu/upload_bench.h"
+#include "render/colormap_pass.h"
 #include "render/gl_context.h"
 #include "render_helpers.h"
 #include "test_support.h"
@@ -101,6 +102,21 @@ TEST_CASE("200 size changes leak no GL objects") {
   }
   CHECK(gl::object_counts().total() == before.total());
   for (GLuint id : seen) CHECK(glIsTexture(id) == GL_FALSE);
+
+  // Render targets and passes: one texture + one FBO per target however often it resizes;
+  // everything returns on destruction.
+  {
+    render::ColormapPass colormap;
+    render::OverlayPass overlay;
+    render::RenderTarget target;
+    const gl::ObjectCounts with_passes = gl::object_counts();
+    for (int i = 0; i < 200; ++i) {
+      target.resize(1 + (i * 17) % 97, 1 + (i * 5) % 41);
+      CHECK(gl::object_counts().textures == with_passes.textures + 1);
+      CHECK(gl::object_counts().framebuffers == with_passes.framebuffers + 1);
+    }
+  }
+  CHECK(gl::object_counts().total() == before.total());
 }
 
 TEST_CASE("bad descriptors are refused with a clear error") {

@@ -60,7 +60,8 @@ TEST_CASE("colormap pass matches the CPU definition within 1 LSB") {
       for (size_t i = 0; i < values.size(); ++i) {
         const auto want = render::colormap_apply(lut, values[i], r);
         for (int c = 0; c < 3; ++c) {
-          INFO(render::colormap_name(map) << " gamma " << gamma << " v=" << values[i] << " c=" << c);
+          INFO(render::colormap_name(map)
+               << " gamma " << gamma << " v=" << values[i] << " c=" << c);
           CHECK(std::abs(px[i * 4 + c] - test::round_u8(want[c])) <= 1);
         }
         CHECK(px[i * 4 + 3] == 255);
@@ -92,12 +93,18 @@ TEST_CASE("colormap definitions agree with the published reference colors") {
     int r, g, b;
   };
   const Ref refs[] = {
-      {render::Colormap::Viridis, 0.f, 68, 1, 84},    {render::Colormap::Viridis, 0.5f, 33, 145, 140},
-      {render::Colormap::Viridis, 1.f, 253, 231, 37}, {render::Colormap::Inferno, 0.f, 0, 0, 4},
-      {render::Colormap::Inferno, 0.5f, 188, 55, 84}, {render::Colormap::Inferno, 1.f, 252, 255, 164},
-      {render::Colormap::Turbo, 0.f, 48, 18, 59},     {render::Colormap::Turbo, 1.f, 122, 4, 3},
-      {render::Colormap::Jet, 0.f, 0, 0, 128},        {render::Colormap::Jet, 0.5f, 128, 255, 128},
-      {render::Colormap::Jet, 1.f, 128, 0, 0},        {render::Colormap::Gray, 0.25f, 64, 64, 64},
+      {render::Colormap::Viridis, 0.f, 68, 1, 84},
+      {render::Colormap::Viridis, 0.5f, 33, 145, 140},
+      {render::Colormap::Viridis, 1.f, 253, 231, 37},
+      {render::Colormap::Inferno, 0.f, 0, 0, 4},
+      {render::Colormap::Inferno, 0.5f, 188, 55, 84},
+      {render::Colormap::Inferno, 1.f, 252, 255, 164},
+      {render::Colormap::Turbo, 0.f, 48, 18, 59},
+      {render::Colormap::Turbo, 1.f, 122, 4, 3},
+      {render::Colormap::Jet, 0.f, 0, 0, 128},
+      {render::Colormap::Jet, 0.5f, 128, 255, 128},
+      {render::Colormap::Jet, 1.f, 128, 0, 0},
+      {render::Colormap::Gray, 0.25f, 64, 64, 64},
   };
   for (const Ref& ref : refs) {
     const render::Rgbf c = render::colormap_eval(ref.map, ref.t);
@@ -135,11 +142,12 @@ TEST_CASE("range and gamma: same normalized value, same color") {
     }
   }
   // Gray makes the mapping visible directly: [10, 20] at 12.5 is a quarter, 64 of 255.
-  const auto q = colorize(*bridge, pass, target, {12.5f}, render::Colormap::Gray, {10.f, 20.f, 1.f});
+  const auto q =
+      colorize(*bridge, pass, target, {12.5f}, render::Colormap::Gray, {10.f, 20.f, 1.f});
   CHECK(std::abs(q[0] - 64) <= 1);
   // A degenerate range is a step at hi, not a division by zero.
-  const auto s = colorize(*bridge, pass, target, {0.9f, 1.f, 1.1f}, render::Colormap::Gray,
-                          {1.f, 1.f, 1.f});
+  const auto s =
+      colorize(*bridge, pass, target, {0.9f, 1.f, 1.1f}, render::Colormap::Gray, {1.f, 1.f, 1.f});
   CHECK(s[0] == 0);
   CHECK(s[4] == 255);
   CHECK(s[8] == 255);

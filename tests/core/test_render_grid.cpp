@@ -39,7 +39,7 @@ TEST_CASE("grid layout follows the convention") {
   CHECK(r.rows == 3);
   CHECK(r.width() == 8);
   CHECK(r.height() == 6);
-  CHECK(!r.pick(7, 5));  // row 2, column 3 would be channel 11 of 10: an empty cell
+  CHECK(!r.pick(7, 5));   // row 2, column 3 would be channel 11 of 10: an empty cell
   auto p = r.pick(3, 5);  // row 2, column 1: channel 9, pixel (1, 1)
   REQUIRE(p);
   CHECK(p->channel == 9);
@@ -88,7 +88,8 @@ TEST_CASE("the bridge tiles channel maps into the atlas; the colormap pass draws
     auto value = [&](int c, int x, int y) { return (c + 1) + (x + y * w) / 100.f; };
     for (int c = 0; c < n; ++c)
       for (int y = 0; y < h; ++y)
-        for (int x = 0; x < w; ++x) maps[(static_cast<size_t>(c) * h + y) * pitch + x] = value(c, x, y);
+        for (int x = 0; x < w; ++x)
+          maps[(static_cast<size_t>(c) * h + y) * pitch + x] = value(c, x, y);
     gpu::MapDesc d;
     d.data = maps.data();
     d.width = w;
@@ -118,7 +119,8 @@ TEST_CASE("the bridge tiles channel maps into the atlas; the colormap pass draws
     CHECK(wrong == 0);
     // Channel i's top-left pixel is at the documented place (memory row 0 = top).
     const int last = n - 1;
-    CHECK(atlas[static_cast<size_t>(g.tile_y(last)) * t.width + g.tile_x(last)] == value(last, 0, 0));
+    CHECK(atlas[static_cast<size_t>(g.tile_y(last)) * t.width + g.tile_x(last)] ==
+          value(last, 0, 0));
 
     // Through the colormap pass (gray over [0, n + 1]): borders and empty cells in the border
     // color, tiles in their gray level.
@@ -139,7 +141,8 @@ TEST_CASE("the bridge tiles channel maps into the atlas; the colormap pass draws
         if (!p) {
           bad += c[0] != 255 || c[1] != 0 || c[2] != 255;
         } else {
-          const float want = render::colormap_apply(lut, value(p->channel, p->x, p->y), cp.range)[0];
+          const float want =
+              render::colormap_apply(lut, value(p->channel, p->x, p->y), cp.range)[0];
           bad += std::abs(c[0] - want) > 1.f || c[0] != c[1];
         }
       }

@@ -83,8 +83,8 @@ TEST_CASE("overlay blend: alpha 0, 1, 0.5 and the threshold") {
       for (int c = 0; c < 3; ++c) {
         const int f = s.frame[i * 3 + c];
         const int h = test::round_u8(heat[c]);
-        m0 += a0[i * 4 + c] != f;                                  // exactly the frame
-        m1 += std::abs(a1[i * 4 + c] - h) > 1;                     // the heat color
+        m0 += a0[i * 4 + c] != f;                                   // exactly the frame
+        m1 += std::abs(a1[i * 4 + c] - h) > 1;                      // the heat color
         mh += std::abs(ah[i * 4 + c] - (f + heat[c]) / 2.f) > 1.f;  // the mean
         const bool visible = s.heat[i] >= 0.49f;
         mt += visible ? std::abs(th[i * 4 + c] - h) > 1 : th[i * 4 + c] != f;
