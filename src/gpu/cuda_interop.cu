@@ -128,7 +128,9 @@ class CudaInteropImpl final : public CudaInterop {
                  "cudaStreamWaitEvent");
       return m_stream.get();
     }
-    return sync.stream ? static_cast<cudaStream_t>(sync.stream) : m_stream.get();
+    // No event: order after the producer by working on its stream. No stream either: the legacy
+    // default stream, which waits for all blocking streams (ours is non-blocking, so it would not).
+    return static_cast<cudaStream_t>(sync.stream);
   }
 
   void tile(const Copy& c, cudaStream_t stream) {

@@ -36,7 +36,8 @@ struct MapDesc {
 
 // How the producer hands over device data. Both are opaque CUDA handles (cudaStream_t,
 // cudaEvent_t) so this header stays CUDA-free. With ready_event, the bridge waits on it
-// (cudaStreamWaitEvent) in its own stream; else it works on `stream` (the producer's).
+// (cudaStreamWaitEvent) in its own stream; else it works on `stream` (the producer's; nullptr =
+// the legacy default stream).
 struct CudaSync {
   void* stream = nullptr;
   void* ready_event = nullptr;
