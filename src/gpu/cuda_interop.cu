@@ -45,7 +45,7 @@ class CudaInteropImpl final : public CudaInterop {
     if (slot >= m_slots.size()) m_slots.resize(slot + 1);
     const cudaError_t err = m_slots[slot].resource.register_image(texture);
     if (err == cudaSuccess) return true;
-    cudaGetLastError();  // clear the sticky-free error so later calls start clean
+    cudaGetLastError();  // reset the (non-sticky) last-error state so later checks start clean
     if (reason) *reason = std::string("cudaGraphicsGLRegisterImage: ") + cudaGetErrorString(err);
     return false;
   }
