@@ -35,7 +35,7 @@ int64_t for_each_frame(FrameSource& source, const FrameRange& range,
     ++handed;
     return fn(f);
   };
-  if (info.seekable && range.begin > 0) {
+  if (info.seekable) {
     if (source.seek(range.begin, frame) && !deliver(frame)) return handed;
   }
   // Live sources have no frame numbering of their own: count the frames that arrive.
