@@ -311,8 +311,8 @@ class VideoSource final : public FrameSource {
     }
   }
 
-  std::shared_ptr<const Frame> convert(int64_t idx) {
-    auto frame = std::make_shared<Frame>();
+  std::shared_ptr<Frame> convert(int64_t idx) {
+    std::shared_ptr<Frame> frame = m_cache.take_spare();
     if (!m_rgb.convert(m_picture.get(), m_info.width, m_info.height, *frame)) return nullptr;
     frame->index = idx;
     frame->pts = (m_pts[idx] - m_pts.front()) * av_q2d(m_time_base);
