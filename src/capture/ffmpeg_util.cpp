@@ -57,6 +57,8 @@ int sws_colorspace(AVColorSpace cs, int height) {
 }
 }  // namespace
 
+// SWS_BILINEAR without SWS_ACCURATE_RND keeps same-size YUV->RGB on swscale's table-driven
+// fast path (several times faster at 1080p than the generic scaler).
 bool RgbConverter::convert(const AVFrame* src, int out_w, int out_h, Frame& out) {
   if (src->width <= 0 || src->height <= 0 || src->format < 0 || out_w <= 0 || out_h <= 0) return false;
   const AVPixFmtDescriptor* desc = av_pix_fmt_desc_get(static_cast<AVPixelFormat>(src->format));
@@ -67,7 +69,7 @@ bool RgbConverter::convert(const AVFrame* src, int out_w, int out_h, Frame& out)
   if (!m_sws || src->width != m_w || src->height != m_h || src->format != m_fmt || out_w != m_ow ||
       out_h != m_oh || cs != m_cs || range != m_range) {
     m_sws.reset(sws_getContext(src->width, src->height, static_cast<AVPixelFormat>(src->format), out_w,
-                               out_h, AV_PIX_FMT_RGB24, SWS_BICUBIC | SWS_ACCURATE_RND, nullptr,
+                               out_h, AV_PIX_FMT_RGB24, SWS_BILINEAR, nullptr,
                                nullptr, nullptr));
     if (!m_sws) return false;
     if (yuv) {

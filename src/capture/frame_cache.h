@@ -31,6 +31,13 @@ class FrameCache {
     out.rgb.assign(f.rgb.begin(), f.rgb.end());
     return true;
   }
+  std::shared_ptr<const Frame> find(int64_t index) {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    auto it = m_map.find(index);
+    if (it == m_map.end()) return nullptr;
+    m_lru.splice(m_lru.begin(), m_lru, it->second);
+    return it->second->second;
+  }
   bool contains(int64_t index) const {
     std::lock_guard<std::mutex> lock(m_mutex);
     return m_map.count(index) != 0;

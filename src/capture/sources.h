@@ -1,5 +1,6 @@
 #pragma once
 // Internal constructors behind open_source(); one file per kind of source.
+#include <map>
 #include <memory>
 #include <string>
 
@@ -16,5 +17,11 @@ std::unique_ptr<FrameSource> make_webcam_source(const std::string& uri, const st
                                                 const std::string& size,
                                                 const std::string& format,
                                                 const SourceOptions& opt);
+// Any libavdevice/libavformat live input (the webcam's machinery with another input format,
+// e.g. "lavfi" generators): frames are dropped when stale; a watchdog reconnects on loss.
+std::unique_ptr<FrameSource> make_live_source(const std::string& uri, const std::string& input_format,
+                                              const std::string& url,
+                                              const std::map<std::string, std::string>& options,
+                                              const SourceOptions& opt);
 
 }  // namespace camscope::capture
