@@ -50,9 +50,12 @@ int main(int argc, char** argv) {
   unsigned seed = 1;
   for (int i = 2; i + 1 < argc; i += 2) {
     std::string a = argv[i];
-    if (a == "--seeks") seeks = std::atoi(argv[i + 1]);
-    else if (a == "--seed") seed = static_cast<unsigned>(std::atoi(argv[i + 1]));
-    else if (a == "--threads") threads = std::atoi(argv[i + 1]);
+    if (a == "--seeks")
+      seeks = std::atoi(argv[i + 1]);
+    else if (a == "--seed")
+      seed = static_cast<unsigned>(std::atoi(argv[i + 1]));
+    else if (a == "--threads")
+      threads = std::atoi(argv[i + 1]);
   }
   try {
     capture::SourceOptions cold;

@@ -1,7 +1,8 @@
 // Live inputs through libavdevice: webcams (V4L2), or any other device input. A grab thread
-// keeps only the newest picture (live input drops stale frames). Its watchdog declares the device Lost when no picture arrives for
-// watchdog_s seconds (unplugged, driver stall), then reopens it every half second
-// (Reconnecting) until pictures flow again. next() never blocks and never throws for that.
+// keeps only the newest picture (live input drops stale frames). Its watchdog declares the device
+// Lost when no picture arrives for watchdog_s seconds (unplugged, driver stall), then reopens it
+// every half second (Reconnecting) until pictures flow again. next() never blocks and never throws
+// for that.
 #include <sys/stat.h>
 
 #include <atomic>
@@ -35,7 +36,10 @@ class LiveSource final : public FrameSource {
  public:
   LiveSource(const std::string& uri, const std::string& input_format, const std::string& device,
              const std::map<std::string, std::string>& options, const SourceOptions& opt)
-      : m_input_format(input_format), m_device(device), m_options(options), m_watchdog(opt.watchdog_s) {
+      : m_input_format(input_format),
+        m_device(device),
+        m_options(options),
+        m_watchdog(opt.watchdog_s) {
     av::quiet_logging();
     register_devices();
     open_device(uri);  // errors at open are reported to the user, not retried
@@ -44,7 +48,8 @@ class LiveSource final : public FrameSource {
     AVStream* s = m_fmt->streams[m_stream];
     m_info.width = s->codecpar->width;
     m_info.height = s->codecpar->height;
-    if (s->avg_frame_rate.num > 0 && s->avg_frame_rate.den > 0) m_info.fps = av_q2d(s->avg_frame_rate);
+    if (s->avg_frame_rate.num > 0 && s->avg_frame_rate.den > 0)
+      m_info.fps = av_q2d(s->avg_frame_rate);
     m_info.live = true;
     m_info.seekable = false;
     m_start = Clock::now();
@@ -106,8 +111,10 @@ class LiveSource final : public FrameSource {
       }
       int r = av_read_frame(m_fmt.get(), pkt.get());
       if (r == AVERROR(EAGAIN)) {
-        if (std::chrono::duration<double>(Clock::now() - last_picture).count() > m_watchdog) lose("no frames");
-        else std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        if (std::chrono::duration<double>(Clock::now() - last_picture).count() > m_watchdog)
+          lose("no frames");
+        else
+          std::this_thread::sleep_for(std::chrono::milliseconds(2));
         continue;
       }
       if (r < 0) {
@@ -138,7 +145,8 @@ class LiveSource final : public FrameSource {
 
   void reconnect() {
     m_state = SourceState::Reconnecting;
-    for (int i = 0; i < 5 && !m_stop; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    for (int i = 0; i < 5 && !m_stop; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
     if (m_stop) return;
     try {
       open_device(m_info.uri);
@@ -172,8 +180,7 @@ class LiveSource final : public FrameSource {
 }  // namespace
 
 std::unique_ptr<FrameSource> make_webcam_source(const std::string& uri, const std::string& device,
-                                                const std::string& size,
-                                                const std::string& format,
+                                                const std::string& size, const std::string& format,
                                                 const SourceOptions& opt) {
   struct stat st {};
   if (::stat(device.c_str(), &st) != 0)
@@ -186,7 +193,8 @@ std::unique_ptr<FrameSource> make_webcam_source(const std::string& uri, const st
   return src;
 }
 
-std::unique_ptr<FrameSource> make_live_source(const std::string& uri, const std::string& input_format,
+std::unique_ptr<FrameSource> make_live_source(const std::string& uri,
+                                              const std::string& input_format,
                                               const std::string& url,
                                               const std::map<std::string, std::string>& options,
                                               const SourceOptions& opt) {

@@ -30,7 +30,7 @@ namespace camscope::capture {
 namespace {
 
 constexpr int kMaxPacketsWithoutFrame = 4096;  // bounds every decode loop on damaged input
-constexpr int kKeepBehind = 8;  // frames before a seek target kept for stepping back
+constexpr int kKeepBehind = 8;                 // frames before a seek target kept for stepping back
 
 class VideoSource final : public FrameSource {
  public:
@@ -44,8 +44,10 @@ class VideoSource final : public FrameSource {
     m_picture.reset(av_frame_alloc());
     if (!m_packet || !m_picture) throw Error(m_path + ": out of memory");
     const int64_t frame_bytes = static_cast<int64_t>(m_info.width) * m_info.height * 3;
-    m_keep_behind = static_cast<int>(std::min<int64_t>(kKeepBehind, m_cache.budget() / std::max<int64_t>(1, 4 * frame_bytes)));
-    m_prefetch_depth = static_cast<int>(std::min<int64_t>(std::max(0, opt.prefetch), m_cache.budget() / std::max<int64_t>(1, 4 * frame_bytes)));
+    m_keep_behind = static_cast<int>(
+        std::min<int64_t>(kKeepBehind, m_cache.budget() / std::max<int64_t>(1, 4 * frame_bytes)));
+    m_prefetch_depth = static_cast<int>(std::min<int64_t>(
+        std::max(0, opt.prefetch), m_cache.budget() / std::max<int64_t>(1, 4 * frame_bytes)));
     m_worker = std::thread([this] { worker_main(); });
   }
 
@@ -114,7 +116,8 @@ class VideoSource final : public FrameSource {
       if (m_stream < 0) throw Error(m_path + ": no video stream");
     }
     for (unsigned s = 0; s < m_fmt->nb_streams; ++s)
-      m_fmt->streams[s]->discard = static_cast<int>(s) == m_stream ? AVDISCARD_DEFAULT : AVDISCARD_ALL;
+      m_fmt->streams[s]->discard =
+          static_cast<int>(s) == m_stream ? AVDISCARD_DEFAULT : AVDISCARD_ALL;
   }
 
   void build_index() {
@@ -166,9 +169,11 @@ class VideoSource final : public FrameSource {
     m_info.frame_count = n;
     const double span = (m_pts.back() - m_pts.front()) * av_q2d(m_time_base);
     AVRational rate = st->avg_frame_rate.num > 0 && st->avg_frame_rate.den > 0 ? st->avg_frame_rate
-                                                                                : st->r_frame_rate;
-    if (rate.num > 0 && rate.den > 0) m_info.fps = av_q2d(rate);
-    else if (n > 1 && span > 0) m_info.fps = (n - 1) / span;
+                                                                               : st->r_frame_rate;
+    if (rate.num > 0 && rate.den > 0)
+      m_info.fps = av_q2d(rate);
+    else if (n > 1 && span > 0)
+      m_info.fps = (n - 1) / span;
     m_info.duration = span + (m_info.fps > 0 ? 1.0 / m_info.fps : 0.0);
     m_info.seekable = true;
     m_need_seek = true;
@@ -342,7 +347,8 @@ class VideoSource final : public FrameSource {
       if (back == 0 && key.dts != key.pts) attempts.emplace_back(key.index, key.dts);
     }
     for (size_t a = 0; a < attempts.size(); ++a) {
-      if (av_seek_frame(m_fmt.get(), m_stream, attempts[a].second, AVSEEK_FLAG_BACKWARD) < 0) continue;
+      if (av_seek_frame(m_fmt.get(), m_stream, attempts[a].second, AVSEEK_FLAG_BACKWARD) < 0)
+        continue;
       m_valid_from = attempts[a].first;
       if (first_picture_at_or_before(target)) return true;
     }
@@ -392,7 +398,8 @@ class VideoSource final : public FrameSource {
     while (starved < kMaxPacketsWithoutFrame) {
       int r = avcodec_receive_frame(m_dec.get(), m_picture.get());
       if (r == 0) {
-        int64_t pts = m_picture->pts != AV_NOPTS_VALUE ? m_picture->pts : m_picture->best_effort_timestamp;
+        int64_t pts =
+            m_picture->pts != AV_NOPTS_VALUE ? m_picture->pts : m_picture->best_effort_timestamp;
         m_picture_index = index_of(pts);
         if (m_picture_index >= 0) return true;
         ++starved;

@@ -20,9 +20,11 @@ namespace {
 
 std::string make_h264(const test::TempDir& dir, const std::string& name, const std::string& extra) {
   const std::string out = dir.str(name);
-  auto r = test::run("ffmpeg -hide_banner -loglevel error -y -f lavfi -i testsrc2=size=160x90:rate=30 "
-                     "-frames:v 150 -c:v libx264 -preset ultrafast -bf 2 -g 30 -pix_fmt yuv420p " +
-                     extra + " '" + out + "'", 120);
+  auto r = test::run(
+      "ffmpeg -hide_banner -loglevel error -y -f lavfi -i testsrc2=size=160x90:rate=30 "
+      "-frames:v 150 -c:v libx264 -preset ultrafast -bf 2 -g 30 -pix_fmt yuv420p " +
+          extra + " '" + out + "'",
+      120);
   REQUIRE_MESSAGE(r.status == 0, r.output);
   return out;
 }
@@ -37,7 +39,7 @@ void write_bytes(const std::string& path, const std::string& bytes) {
 
 struct Outcome {
   bool opened = false;
-  std::string error;       // the Error's message when opening or decoding failed
+  std::string error;  // the Error's message when opening or decoding failed
   int64_t frame_count = -1, decoded = 0, skipped = 0;
   bool increasing = true;  // next() handed out strictly increasing indices
 };
@@ -116,7 +118,8 @@ TEST_CASE("random byte damage is concealed or skipped, never fatal") {
     std::mt19937 rng(seed);
     // Damage the media data and, for odd seeds, the header too.
     const size_t from = seed % 2 ? 0 : bytes.size() / 5;
-    for (int i = 0; i < 40; ++i) bytes[from + rng() % (bytes.size() - from)] = static_cast<char>(rng());
+    for (int i = 0; i < 40; ++i)
+      bytes[from + rng() % (bytes.size() - from)] = static_cast<char>(rng());
     const std::string path = dir.str("damaged" + std::to_string(seed) + ".mp4");
     write_bytes(path, bytes);
     Outcome o = open_and_decode(path);
