@@ -108,16 +108,18 @@ class VideoSource final : public FrameSource {
     AVFormatContext* raw = nullptr;
     int r = avformat_open_input(&raw, m_path.c_str(), nullptr, nullptr);
     if (r < 0) throw Error(m_path + ": not a readable video (" + av::error_text(r) + ")");
-    m_fmt.reset(raw);
-    r = avformat_find_stream_info(m_fmt.get(), nullptr);
+    av::FormatPtr fmt(raw);
+    r = avformat_find_stream_info(fmt.get(), nullptr);
     if (r < 0) throw Error(m_path + ": cannot read stream info (" + av::error_text(r) + ")");
-    if (m_stream < 0) {
-      m_stream = av_find_best_stream(m_fmt.get(), AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
-      if (m_stream < 0) throw Error(m_path + ": no video stream");
-    }
-    for (unsigned s = 0; s < m_fmt->nb_streams; ++s)
-      m_fmt->streams[s]->discard =
-          static_cast<int>(s) == m_stream ? AVDISCARD_DEFAULT : AVDISCARD_ALL;
+    int stream = m_stream;
+    if (stream < 0) stream = av_find_best_stream(fmt.get(), AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
+    if (stream < 0 || stream >= static_cast<int>(fmt->nb_streams) ||
+        fmt->streams[stream]->codecpar->codec_type != AVMEDIA_TYPE_VIDEO)
+      throw Error(m_path + ": no video stream");
+    for (unsigned s = 0; s < fmt->nb_streams; ++s)
+      fmt->streams[s]->discard = static_cast<int>(s) == stream ? AVDISCARD_DEFAULT : AVDISCARD_ALL;
+    m_fmt = std::move(fmt);
+    m_stream = stream;
   }
 
   void build_index() {
@@ -130,28 +132,39 @@ class VideoSource final : public FrameSource {
       bool key;
     };
     std::vector<Entry> entries;
-    int64_t synthetic_ts = 0;
     while (av_read_frame(m_fmt.get(), pkt.get()) >= 0) {
       if (pkt->stream_index == m_stream && !(pkt->flags & AV_PKT_FLAG_DISCARD)) {
-        int64_t pts = pkt->pts != AV_NOPTS_VALUE ? pkt->pts : pkt->dts;
-        if (pts == AV_NOPTS_VALUE) pts = synthetic_ts;
-        synthetic_ts = pts + std::max<int64_t>(1, pkt->duration);
-        entries.push_back({pts, pkt->dts != AV_NOPTS_VALUE ? pkt->dts : pts,
+        m_count_mode = m_count_mode || pkt->pts == AV_NOPTS_VALUE;
+        entries.push_back({pkt->pts, pkt->dts != AV_NOPTS_VALUE ? pkt->dts : pkt->pts,
                            (pkt->flags & AV_PKT_FLAG_KEY) != 0});
       }
       av_packet_unref(pkt.get());
     }
     if (entries.empty()) throw Error(m_path + ": no decodable video frames");
-    m_pts.reserve(entries.size());
-    for (const Entry& e : entries) m_pts.push_back(e.pts);
-    std::sort(m_pts.begin(), m_pts.end());
-    m_pts.erase(std::unique(m_pts.begin(), m_pts.end()), m_pts.end());
-    for (const Entry& e : entries) {
-      if (!e.key) continue;
-      m_keys.push_back({index_of(e.pts), e.pts, e.dts});
+    AVRational rate = st->avg_frame_rate.num > 0 && st->avg_frame_rate.den > 0 ? st->avg_frame_rate
+                                                                               : st->r_frame_rate;
+    if (m_count_mode) {
+      // Raw streams (and AVI with B-frames) lack presentation timestamps: frame i is then the
+      // i-th picture the decoder outputs from the start, timed at the nominal rate, and every
+      // seek decodes from the beginning of the file.
+      if (rate.num <= 0 || rate.den <= 0) rate = AVRational{25, 1};
+      for (size_t i = 0; i < entries.size(); ++i) {
+        int64_t ts = av_rescale_q(static_cast<int64_t>(i), av_inv_q(rate), m_time_base);
+        m_pts.push_back(m_pts.empty() ? ts : std::max(ts, m_pts.back() + 1));
+      }
+      m_keys.push_back({0, m_pts.front(), m_pts.front()});
+    } else {
+      m_pts.reserve(entries.size());
+      for (const Entry& e : entries) m_pts.push_back(e.pts);
+      std::sort(m_pts.begin(), m_pts.end());
+      m_pts.erase(std::unique(m_pts.begin(), m_pts.end()), m_pts.end());
+      for (const Entry& e : entries) {
+        if (!e.key) continue;
+        m_keys.push_back({index_of(e.pts), e.pts, e.dts});
+      }
+      std::sort(m_keys.begin(), m_keys.end(),
+                [](const Key& a, const Key& b) { return a.index < b.index; });
     }
-    std::sort(m_keys.begin(), m_keys.end(),
-              [](const Key& a, const Key& b) { return a.index < b.index; });
 
     const int64_t n = static_cast<int64_t>(m_pts.size());
     if (st->nb_frames > n) {
@@ -168,8 +181,6 @@ class VideoSource final : public FrameSource {
                   std::to_string(m_info.height));
     m_info.frame_count = n;
     const double span = (m_pts.back() - m_pts.front()) * av_q2d(m_time_base);
-    AVRational rate = st->avg_frame_rate.num > 0 && st->avg_frame_rate.den > 0 ? st->avg_frame_rate
-                                                                               : st->r_frame_rate;
     if (rate.num > 0 && rate.den > 0)
       m_info.fps = av_q2d(rate);
     else if (n > 1 && span > 0)
@@ -340,7 +351,7 @@ class VideoSource final : public FrameSource {
                                [](int64_t t, const Key& k) { return t < k.index; });
     int64_t k = (it - m_keys.begin()) - 1;
     std::vector<std::pair<int64_t, int64_t>> attempts;  // (keyframe index, seek timestamp)
-    for (int back = 0; back < 3 && k - back >= 0; ++back) {
+    for (int back = 0; back < 3 && k - back >= 0 && !m_count_mode; ++back) {
       const Key& key = m_keys[k - back];
       if (key.index < 0) continue;
       attempts.emplace_back(key.index, key.pts);
@@ -362,6 +373,7 @@ class VideoSource final : public FrameSource {
     m_demux_eof = false;
     m_need_seek = false;
     m_dec_next = 0;
+    m_output_count = 0;
     if (!receive()) {
       m_need_seek = true;
       return false;
@@ -384,11 +396,14 @@ class VideoSource final : public FrameSource {
 
   // Back to the first packet: a plain seek where the demuxer allows it, else reopen the file.
   void rewind() {
-    if (avformat_seek_file(m_fmt.get(), m_stream, INT64_MIN, m_pts.front(), m_pts.front(),
-                           AVSEEK_FLAG_BACKWARD) >= 0)
+    if (!m_count_mode && avformat_seek_file(m_fmt.get(), m_stream, INT64_MIN, m_pts.front(),
+                                            m_pts.front(), AVSEEK_FLAG_BACKWARD) >= 0)
       return;
-    m_fmt.reset();
-    open_demuxer();
+    open_demuxer();  // replaces m_fmt only once the new context is open
+    // Counting pictures needs the decoder exactly as fresh as at open (a flushed MPEG-4 Part 2
+    // decoder with packed B-frames outputs a different number of pictures).
+    if (m_count_mode)
+      m_dec = av::open_decoder(m_fmt->streams[m_stream], m_opt.decoder_threads, m_path);
   }
 
   // Next decoded picture with a known index into m_picture/m_picture_index; false at the end
@@ -400,7 +415,7 @@ class VideoSource final : public FrameSource {
       if (r == 0) {
         int64_t pts =
             m_picture->pts != AV_NOPTS_VALUE ? m_picture->pts : m_picture->best_effort_timestamp;
-        m_picture_index = index_of(pts);
+        m_picture_index = m_count_mode ? m_output_count++ : index_of(pts);
         if (m_picture_index >= 0) return true;
         ++starved;
         continue;
@@ -419,7 +434,9 @@ class VideoSource final : public FrameSource {
         // Pictures no other picture references and that are not wanted need not be decoded;
         // skipping them (about half of all frames with B-pyramids) speeds up seeks and
         // cannot change any other picture.
-        const bool unwanted = m_packet->pts != AV_NOPTS_VALUE && m_packet->pts < m_skip_below;
+        // (Not when pictures are counted: every one must come out.)
+        const bool unwanted =
+            !m_count_mode && m_packet->pts != AV_NOPTS_VALUE && m_packet->pts < m_skip_below;
         m_dec->skip_frame = unwanted ? AVDISCARD_NONREF : AVDISCARD_DEFAULT;
         avcodec_send_packet(m_dec.get(), m_packet.get());
       }
@@ -445,6 +462,7 @@ class VideoSource final : public FrameSource {
   AVRational m_time_base{1, 1};
   std::vector<int64_t> m_pts;  // sorted: frame i's pts in stream time base
   std::vector<Key> m_keys;     // keyframes by frame index
+  bool m_count_mode = false;   // no pts: frame i = i-th decoded picture since the start
   int64_t m_not_in_file = 0;   // frames the header announces but a truncated file lacks
   int m_keep_behind = 0, m_prefetch_depth = 0;
 
@@ -463,7 +481,8 @@ class VideoSource final : public FrameSource {
   av::PacketPtr m_packet;
   av::FramePtr m_picture;
   int64_t m_picture_index = -1;
-  int64_t m_valid_from = 0;  // pictures before the keyframe sought to are not trusted
+  int64_t m_output_count = 0;  // pictures decoded since the last rewind (count mode)
+  int64_t m_valid_from = 0;    // pictures before the keyframe sought to are not trusted
   int64_t m_skip_below = INT64_MIN;
   av::RgbConverter m_rgb;
   bool m_need_seek = true, m_demux_eof = false;

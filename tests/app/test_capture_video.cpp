@@ -182,3 +182,13 @@ TEST_CASE("for_each_frame walks --frames A:B from a seek") {
   CHECK_THROWS_AS(src->seek(120, f), Error);
   CHECK_THROWS_AS(src->seek(-1, f), Error);
 }
+
+TEST_CASE(
+    "streams without timestamps (raw H.264, MPEG-4 Part 2 with B-frames in AVI) count pictures") {
+  test::TempDir dir("cap_nopts");
+  auto raw = make_clip(dir, "raw.h264", "",
+                       "-c:v libx264 -preset ultrafast -bf 3 -g 60 -pix_fmt yuv420p", 200);
+  check_clip(raw, 200);
+  auto avi = make_clip(dir, "mpeg4.avi", "", "-c:v mpeg4 -bf 2 -g 50", 200);
+  check_clip(avi, 200);
+}
