@@ -62,9 +62,10 @@ std::unique_ptr<FrameSource> open_webcam(const std::string& spec, const SourceOp
   return make_webcam_source(spec, device, size, format, opt);
 }
 
+// GIFs are left to FFmpeg, which plays animated ones (stb would give the first frame only).
 bool has_image_extension(const std::string& path) {
-  static const std::set<std::string> exts = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tga",
-                                             ".ppm", ".pgm", ".pnm",  ".psd", ".hdr", ".pic"};
+  static const std::set<std::string> exts = {".png", ".jpg", ".jpeg", ".bmp", ".tga", ".ppm",
+                                             ".pgm", ".pnm", ".psd",  ".hdr", ".pic"};
   std::string e = std::filesystem::path(path).extension().string();
   std::transform(e.begin(), e.end(), e.begin(), [](unsigned char c) { return std::tolower(c); });
   return exts.count(e) != 0;

@@ -192,3 +192,17 @@ TEST_CASE(
   auto avi = make_clip(dir, "mpeg4.avi", "", "-c:v mpeg4 -bf 2 -g 50", 200);
   check_clip(avi, 200);
 }
+
+TEST_CASE("an animated GIF plays as a video") {
+  test::TempDir dir("cap_gif");
+  auto gif = make_clip(dir, "anim.gif", "", "", 12);
+  auto src = capture::open_source(gif);
+  CHECK(src->info().frame_count == 12);
+  std::vector<Frame> seq;
+  Frame f;
+  while (src->next(f)) seq.push_back(f);
+  REQUIRE(seq.size() == 12);
+  CHECK(seq[3].rgb != seq[4].rgb);
+  REQUIRE(src->seek(4, f));
+  CHECK(f.rgb == seq[4].rgb);
+}
