@@ -307,7 +307,9 @@ class VideoSource final : public FrameSource {
     }
     while (true) {
       if (!pending && !receive()) {
-        mark_missing(m_dec_next, m_info.frame_count);
+        // At the true end nothing after m_dec_next will come; a decoder starved by damage may
+        // recover at a later keyframe, so only what was asked for is written off then.
+        mark_missing(m_dec_next, m_starved ? target + 1 : m_info.frame_count);
         m_dec_next = m_info.frame_count;
         m_need_seek = true;
         return nullptr;
@@ -409,6 +411,7 @@ class VideoSource final : public FrameSource {
   // Next decoded picture with a known index into m_picture/m_picture_index; false at the end
   // of the stream or when the decoder stops producing pictures.
   bool receive() {
+    m_starved = false;
     int starved = 0;
     while (starved < kMaxPacketsWithoutFrame) {
       int r = avcodec_receive_frame(m_dec.get(), m_picture.get());
@@ -421,7 +424,7 @@ class VideoSource final : public FrameSource {
         continue;
       }
       if (r == AVERROR_EOF) return false;
-      if (r != AVERROR(EAGAIN)) return false;
+      if (r != AVERROR(EAGAIN)) break;  // decoder failure: like starvation, not the end
       if (m_demux_eof) return false;  // drained already
       ++starved;
       r = av_read_frame(m_fmt.get(), m_packet.get());
@@ -442,6 +445,7 @@ class VideoSource final : public FrameSource {
       }
       av_packet_unref(m_packet.get());
     }
+    m_starved = true;
     return false;
   }
 
@@ -485,7 +489,7 @@ class VideoSource final : public FrameSource {
   int64_t m_valid_from = 0;    // pictures before the keyframe sought to are not trusted
   int64_t m_skip_below = INT64_MIN;
   av::RgbConverter m_rgb;
-  bool m_need_seek = true, m_demux_eof = false;
+  bool m_need_seek = true, m_demux_eof = false, m_starved = false;
   int64_t m_dec_next = 0;  // index of the next picture a forward decode produces
 
   // Hand-over between the threads.
