@@ -66,7 +66,8 @@ jit::Module module_at(const jit::Module& root, const std::string& path) {
   size_t start = 0;
   while (start < path.size()) {
     size_t dot = path.find('.', start);
-    std::string part = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    std::string part =
+        path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
     cur = jit::Module(cur.attr(part).toObject());
     if (dot == std::string::npos) break;
     start = dot + 1;
@@ -305,8 +306,8 @@ TapGraph build_tap_graph(const torch::jit::Module& module, const std::vector<std
   while (!g->outputs().empty()) g->eraseOutput(g->outputs().size() - 1);
   g->registerOutput(tuple->output());
 
-  result.function = std::make_shared<jit::GraphFunction>(
-      "camscope_taps", g, nullptr, jit::ExecutorExecutionMode::SIMPLE);
+  result.function = std::make_shared<jit::GraphFunction>("camscope_taps", g, nullptr,
+                                                         jit::ExecutorExecutionMode::SIMPLE);
   return result;
 }
 
