@@ -42,23 +42,29 @@ struct LayerInfo {
   int64_t params = 0;                 // parameters owned by the module and its children
 };
 
-enum class ReluMode { Normal, Guided };  // Guided: ReLU-family backward = relu(g) * (x > 0)
+// Guided: every ReLU-family op (relu, relu_, relu6, hardtanh(x, 0, max)) keeps its forward and
+// passes back relu(grad_out) * (x > 0) (DESIGN.md "guidedbp", taken literally: also above max).
+enum class ReluMode { Normal, Guided };
 
 struct ForwardResult {
-  torch::Tensor logits;              // [N, classes]
-  std::vector<torch::Tensor> taps;   // one per requested path, the module output as produced
+  torch::Tensor logits;             // [N, classes]
+  std::vector<torch::Tensor> taps;  // one per requested path, the module output as produced
 };
 
+// Not thread-safe: forward() caches rewritten graphs. Give each worker thread its own Model
+// (clone()).
 class Model {
  public:
   struct Options {
-    std::string path;         // M.pt
-    std::string config_path;  // sidecar; default: M.json beside M.pt when present
+    std::string path;             // M.pt
+    std::string config_path;      // sidecar; default: M.json beside M.pt when present
     std::string device = "auto";  // auto | cpu | cuda[:N]
     int threads = 0;              // intra-op threads; 0 = all cores
   };
-  // Loads, validates (channels, [N, classes] logits, finite output) and lists layers.
-  // Throws camscope::Error with a one-line reason.
+  // Loads (eval mode, parameters frozen), validates (channels, [N, classes] logits, finite
+  // output for an all-zero input) and lists layers from one probe forward with every module
+  // tapped. Sets LibTorch's intra-op thread count (process-wide). Throws camscope::Error with a
+  // one-line reason; a model frozen with torch.jit.freeze has no layers and is refused.
   static std::unique_ptr<Model> load(const Options& opt);
   virtual ~Model() = default;
 
@@ -81,9 +87,17 @@ class Model {
   // Same for a [H, W, 3] uint8 tensor (any device).
   virtual torch::Tensor preprocess(const torch::Tensor& hwc_u8) const = 0;
 
-  // Forward with taps. Autograd records the graph when grad mode is on; parameters never
-  // require grad, so torch::autograd::grad({logit}, taps) reaches the taps only. To get
-  // gradients w.r.t. the input, pass x with requires_grad set.
+  // Forward with taps. With grad mode on (and taps requested) autograd records the graph even
+  // when x does not require grad; parameters never require grad, so
+  // torch::autograd::grad({logit}, taps) reaches the taps only. To get gradients w.r.t. the
+  // input, pass x with requires_grad set. Use torch::NoGradGuard when no gradient is needed.
+  //
+  // Taps are the submodule's output exactly as produced (an in-place op that later overwrites
+  // it, e.g. torchvision's ReLU after bn1, does not change the tap or its gradient). A module
+  // called several times (a shared ReLU) is tapped at its FIRST call site in graph order.
+  // Layers called only inside data-dependent control flow cannot be tapped (camscope::Error).
+  // The rewritten graph is cached per (taps, mode); primitive module attributes (flags such as
+  // `training`) are read when it is built, so changing them later needs a fresh Model.
   virtual ForwardResult forward(const torch::Tensor& x, const std::vector<std::string>& taps,
                                 ReluMode mode = ReluMode::Normal) = 0;
 
