@@ -14,6 +14,7 @@
 #include "capture/frame_source.h"
 #include "explain/colormap.h"
 #include "explain/explain.h"
+#include "explain/sanity.h"
 #include "model/model.h"
 #include "util/args.h"
 #include "util/error.h"
@@ -42,7 +43,9 @@ const char* kExportHelp =
     "  --overlay png|mp4|none  overlay output (default png)\n"
     "  --colormap NAME       jet turbo viridis inferno gray (default jet)\n"
     "  --alpha X             overlay opacity in [0, 1] (default 0.5)\n"
-    "  --seed S              SmoothGrad noise seed (default 0)\n"
+    "  --seed S              SmoothGrad noise / randomization seed (default 0)\n"
+    "  --sanity              also run the parameter-randomization sanity check (Adebayo et\n"
+    "                        al. 2018) on the first frame: sanity.json + a table on stdout\n"
     "  --force               overwrite existing files in DIR\n";
 
 enum class OverlayKind { Png, Mp4, None };
@@ -153,13 +156,34 @@ void write_map_npy(const std::string& path, const torch::Tensor& t) {
   write_npy(path, c.data_ptr<float>(), c.sizes().vec());
 }
 
+// Cascading randomization on one frame: a table on stdout and sanity.json.
+void write_sanity(const std::string& path, model::Model& model, const torch::Tensor& x,
+                  explain::Request req, int64_t target) {
+  req.target = target;
+  explain::SanityReport rep = explain::sanity_check(model, x, req, req.seed);
+  Json j;
+  j["method"] = rep.method;
+  j["layer"] = rep.layer;
+  j["target"] = rep.target;
+  j["seed"] = req.seed;
+  j["steps"] = Json::array();
+  std::printf("sanity check (cascading randomization), method %s, layer %s, target %lld\n",
+              rep.method.c_str(), rep.layer.c_str(), static_cast<long long>(rep.target));
+  std::printf("%-28s %10s %14s\n", "randomized down to", "spearman", "spearman_abs");
+  for (const auto& s : rep.steps) {
+    j["steps"].push_back({{"block", s.block}, {"spearman", s.spearman}, {"spearman_abs", s.spearman_abs}});
+    std::printf("%-28s %10.4f %14.4f\n", s.block.c_str(), s.spearman, s.spearman_abs);
+  }
+  write_json_file(path, j);
+}
+
 }  // namespace
 
 int cmd_export(int argc, const char* const* argv) {
   Args args(argc, argv,
             {"model", "model-config", "input", "frames", "layer", "method", "target", "device",
              "overlay", "colormap", "alpha", "out", "seed"},
-            {"raw", "force", "help"});
+            {"raw", "force", "help", "sanity"});
   if (args.flag("help")) {
     std::fputs(kExportHelp, stdout);
     return 0;
@@ -193,7 +217,7 @@ int cmd_export(int argc, const char* const* argv) {
   else throw Error("--overlay expects png, mp4 or none, got '" + ov + "'");
   FrameRange range;
   if (args.has("frames")) range = parse_frame_range(args.get("frames"));
-  const bool force = args.flag("force"), raw = args.flag("raw");
+  const bool force = args.flag("force"), raw = args.flag("raw"), sanity = args.flag("sanity");
 
   model::Model::Options mopt;
   mopt.path = args.get("model");
@@ -227,7 +251,9 @@ int cmd_export(int argc, const char* const* argv) {
   namespace stdfs = std::filesystem;
   auto in_out = [&](const std::string& name) { return (stdfs::path(out) / name).string(); };
   const std::string summary_path = in_out("summary.json"), mp4_path = in_out("overlay.mp4");
+  const std::string sanity_path = in_out("sanity.json");
   check_writable(summary_path, force);
+  if (sanity) check_writable(sanity_path, force);
   if (overlay_kind == OverlayKind::Mp4) check_writable(mp4_path, force);
   if (total > 0) {
     for (int64_t i = range.begin; i < range.begin + total; ++i) {
@@ -303,6 +329,7 @@ int cmd_export(int argc, const char* const* argv) {
     for (const auto& k : order) tj[k] = timings[k];
     fj["timings_ms"] = tj;
     summary["frames"].push_back(fj);
+    if (sanity && done == 0) write_sanity(sanity_path, *model, x, req, r.target);
 
     progress.update(++done);
     if (total > 0 && done >= total) break;

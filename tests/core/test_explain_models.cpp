@@ -11,6 +11,7 @@
 #include "explain/channels.h"
 #include "explain/explain.h"
 #include "explain/model_probe.h"
+#include "explain/pixel_math.h"
 #include "explain/sanity.h"
 #include "explain_fixture.h"
 #include "model/model.h"
@@ -196,7 +197,7 @@ TEST_CASE("every CAM-family method on a hand-built model matches values computed
     Request req;
     req.method = c.m;
     req.layer = "relu";
-    Result r = explain(*model, input, req);
+    Result r = explain::explain(*model, input, req);
     CHECK(r.target == t);
     CHECK(max_diff(r.logits, T(logits, {CLS})) < 1e-5);
     CHECK(max_diff(r.activation, T(a, {K, h, h})) < 1e-5);
@@ -213,7 +214,7 @@ TEST_CASE("every CAM-family method on a hand-built model matches values computed
   Request other;
   other.layer = "relu";
   other.target = 1 - t;
-  Result r = explain(*model, input, other);
+  Result r = explain::explain(*model, input, other);
   CHECK(r.target == 1 - t);
   Vec w_other(K);
   for (int k = 0; k < K; ++k) w_other[k] = fc_w(1 - t, k) / (h * h);
@@ -232,15 +233,15 @@ TEST_CASE("identities: CAM == Grad-CAM on GAP+linear, Guided Grad-CAM == guided 
     Request req;
     req.layer = layer;
     req.method = Method::Cam;
-    Result cam = explain(*model, input, req);
+    Result cam = explain::explain(*model, input, req);
     req.method = Method::GradCam;
-    Result grad = explain(*model, input, req);
+    Result grad = explain::explain(*model, input, req);
     CHECK(max_diff(cam.map, grad.map) < 1e-5);
 
     req.method = Method::GuidedBP;
-    Result gbp = explain(*model, input, req);
+    Result gbp = explain::explain(*model, input, req);
     req.method = Method::GuidedGradCam;
-    Result ggc = explain(*model, input, req);
+    Result ggc = explain::explain(*model, input, req);
     CHECK(max_diff(ggc.raw, gbp.raw * grad.map.unsqueeze(0)) < 1e-6);
     CHECK(max_diff(ggc.map, pixel_map(gbp.raw * grad.map.unsqueeze(0))) < 1e-6);
   }
@@ -258,7 +259,7 @@ TEST_CASE("pixel-space methods equal an independent PyTorch autograd reference")
     Request req;
     req.method = m;
     req.layer = "act3";
-    Result r = explain(*model, x, req);
+    Result r = explain::explain(*model, x, req);
     CHECK(r.target == target);
     auto ref = npy_tensor(dir + "/small_" + method_name(m) + ".npy");
     double scale = ref.abs().max().item<double>();
@@ -274,7 +275,7 @@ TEST_CASE("pixel-space methods equal an independent PyTorch autograd reference")
   Request req;
   req.method = Method::SmoothGrad;
   req.seed = 1;
-  CHECK(max_diff(explain(*model, x, req).raw, npy_tensor(dir + "/small_smoothgrad.npy")) > 1e-4);
+  CHECK(max_diff(explain::explain(*model, x, req).raw, npy_tensor(dir + "/small_smoothgrad.npy")) > 1e-4);
 }
 
 TEST_CASE("explain refuses bad targets and unsuitable layers with one-line errors") {
@@ -287,7 +288,7 @@ TEST_CASE("explain refuses bad targets and unsuitable layers with one-line error
     req.layer = layer;
     req.target = target;
     try {
-      explain(*model, input, req);
+      explain::explain(*model, input, req);
       FAIL("no error for " << method_name(m) << " at '" << layer << "'");
     } catch (const Error& e) {
       std::string msg = e.what();
@@ -307,8 +308,8 @@ TEST_CASE("explain refuses bad targets and unsuitable layers with one-line error
   Request ok;
   ok.method = Method::Saliency;
   ok.layer = "fc";
-  CHECK(explain(*model, input, ok).map.sizes() == torch::IntArrayRef({S, S}));
-  CHECK_THROWS_AS(explain(*model, input.squeeze(0), ok), Error);
+  CHECK(explain::explain(*model, input, ok).map.sizes() == torch::IntArrayRef({S, S}));
+  CHECK_THROWS_AS(explain::explain(*model, input.squeeze(0), ok), Error);
 }
 
 TEST_CASE("squeeze-excitation gates and first-layer filters") {
@@ -349,7 +350,7 @@ TEST_CASE("sanity check: cascading randomization from the logits down") {
   Request req;
   req.method = Method::GradCam;
   req.layer = "act2";
-  Result before = explain(*model, x, req);
+  Result before = explain::explain(*model, x, req);
   SanityReport rep = sanity_check(*model, x, req, 0);
   REQUIRE(rep.steps.size() == 4);
   CHECK(rep.target == before.target);
@@ -360,7 +361,7 @@ TEST_CASE("sanity check: cascading randomization from the logits down") {
   // Grad-CAM depends on the head: randomizing fc alone already changes the map.
   CHECK(rep.steps[0].spearman < 0.999);
   // The original model is untouched (the check works on a clone).
-  CHECK(max_diff(explain(*model, x, req).raw, before.raw) == 0.0);
+  CHECK(max_diff(explain::explain(*model, x, req).raw, before.raw) == 0.0);
 
   // The activation at act2 does not depend on fc or conv3: rank correlation exactly 1 until
   // conv2 is randomized.
