@@ -181,7 +181,13 @@ ForwardResult TorchModel::forward(const torch::Tensor& x, const std::vector<std:
   const TapGraph& tg = tap_graph(taps, mode, /*strict=*/true);
   ForwardResult r;
   try {
-    auto out = run(tg, x.device() == m_device ? x : x.to(m_device));
+    torch::Tensor in = x.device() == m_device ? x : x.to(m_device);
+    // Parameters never require grad, so without this nothing would be recorded and the taps
+    // could not be differentiated. The backward of autograd::grad(logit, taps) still stops at
+    // the taps.
+    if (torch::GradMode::is_enabled() && !in.requires_grad() && !taps.empty())
+      in = in.detach().requires_grad_(true);
+    auto out = run(tg, in);
     r.logits = out[0].toTensor();
     for (size_t i = 1; i < out.size(); ++i) r.taps.push_back(out[i].toTensor());
   } catch (const c10::Error& e) {
@@ -311,8 +317,10 @@ std::unique_ptr<Model> Model::load(const Options& opt) {
   try {
     module = torch::jit::load(opt.path, device);
   } catch (const c10::Error& e) {
-    throw Error(opt.path + ": not a loadable TorchScript model (" +
-                first_line(e.what_without_backtrace()) + ")");
+    std::string why = first_line(e.what_without_backtrace());
+    if (why.find("constants.pkl") != std::string::npos)
+      why += "; a torch.save() pickle? save torch.jit.script(model) instead";
+    throw Error(opt.path + ": not a loadable TorchScript model (" + why + ")");
   } catch (const std::exception& e) {
     throw Error(opt.path + ": not a loadable TorchScript model (" + first_line(e.what()) + ")");
   }
