@@ -49,10 +49,12 @@ struct ClassScore {
   double prob = 0;  // softmax
 };
 
-// Equal-width histogram of a tensor's values over [lo, hi].
+// Equal-width histogram of a tensor's values over [lo, hi], with its summary statistics.
 struct Histogram {
   std::vector<float> counts;
   float lo = 0, hi = 0;
+  double mean = 0, std = 0;
+  double dead_fraction = 0;  // channels <= 0 everywhere (activations) / == 0 (gradients)
 };
 
 // Host float image or stack of images, row 0 = top.

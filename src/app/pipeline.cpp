@@ -11,6 +11,7 @@
 #include <torch/script.h>
 
 #include "app/lru_cache.h"
+#include "explain/channels.h"
 #include "explain/explain.h"
 #include "model/model.h"
 #include "util/error.h"
@@ -79,15 +80,16 @@ std::vector<float> to_vector(const torch::Tensor& t) {
   return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
 }
 
-Histogram histogram(const torch::Tensor& t, int bins = 48) {
+Histogram histogram(const torch::Tensor& t, bool gradient) {
   Histogram h;
   if (!t.defined() || t.numel() == 0) return h;
-  torch::Tensor f = t.detach().to(torch::kFloat);
-  h.lo = f.min().item<float>();
-  h.hi = f.max().item<float>();
-  if (!std::isfinite(h.lo) || !std::isfinite(h.hi)) return h;
-  if (h.hi <= h.lo) h.hi = h.lo + 1e-6f;
-  h.counts = to_vector(torch::histc(f, bins, h.lo, h.hi));
+  explain::Stats st = explain::tensor_stats(t.detach(), 48, gradient);
+  h.lo = static_cast<float>(st.lo);
+  h.hi = static_cast<float>(st.hi);
+  h.mean = st.mean;
+  h.std = st.std;
+  h.dead_fraction = st.dead_fraction;
+  h.counts.assign(st.histogram.begin(), st.histogram.end());
   return h;
 }
 
@@ -316,16 +318,14 @@ EntryPtr Pipeline::Impl::compute(model::Model& m, const capture::Frame& f, doubl
   if (a.defined() && a.dim() == 3) {
     e->activation_shape = a.sizes().vec();
     torch::Tensor ad = a.detach().to(torch::kFloat);
-    e->channel_mean = to_vector(ad.mean({1, 2}));
+    e->channel_mean = to_vector(explain::channel_mean(ad));
     if (r.channel_weights.defined()) e->channel_weight = to_vector(r.channel_weights);
     else if (r.gradient.defined() && r.gradient.numel() == ad.numel())
       e->channel_weight = to_vector(r.gradient.detach().to(torch::kFloat).view_as(ad).mean({1, 2}));
     // Per-channel min-max on the model's device; one host copy of the normalized stack.
-    torch::Tensor lo = std::get<0>(ad.flatten(1).min(1)).view({-1, 1, 1});
-    torch::Tensor hi = std::get<0>(ad.flatten(1).max(1)).view({-1, 1, 1});
-    e->channels = to_host((ad - lo) / (hi - lo + 1e-7f), &e->bytes_to_host);
-    e->activation_hist = histogram(ad);
-    e->gradient_hist = histogram(r.gradient);
+    e->channels = to_host(explain::normalize_channels(ad), &e->bytes_to_host);
+    e->activation_hist = histogram(ad, false);
+    e->gradient_hist = histogram(r.gradient, true);
   } else if (a.defined()) {
     e->activation_shape = a.sizes().vec();
   }
@@ -518,7 +518,6 @@ Pipeline::~Pipeline() {
 
 void Pipeline::set_params(const ViewParams& p) {
   std::lock_guard<std::mutex> lk(m->mu);
-  const ViewParams& o = m->params;
   if (m->params == p) return;
   m->params = p;
   m->bump_request();
