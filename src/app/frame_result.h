@@ -83,7 +83,8 @@ struct FrameResult {
   std::vector<int> grid_channels;     // display position -> channel index
   std::vector<float> channel_mean;    // [K] mean activation per channel
   std::vector<float> channel_weight;  // [K] CAM weights (else mean gradient); may be empty
-  std::vector<float> se_weights;      // SE attention gates of the layer, when it has them
+  // Squeeze-excitation gates (path, [K] in [0, 1]) of every SE block, when the model has any.
+  std::vector<std::pair<std::string, std::vector<float>>> se_gates;
   std::vector<int64_t> activation_shape;
   std::vector<ClassScore> top;  // 5 best, softmax, best first
   int64_t target = -1;          // the class explained
@@ -106,6 +107,23 @@ struct ModelInfo {
   std::vector<LayerRow> layers;
   std::vector<std::string> labels;  // one per class
   int input_channels = 3, input_height = 224, input_width = 224;
+  std::string first_conv;  // path of the first convolution ("" when none)
+  HostMap filters;         // its filters tiled as an atlas [C, H, W] in [0, 1] (0.5 = zero)
+  int filter_count = 0, filter_size = 0;
+};
+
+// Cascading parameter randomization on one frame (Adebayo et al. 2018).
+struct SanityStep {
+  std::string block;
+  double spearman = 0, spearman_abs = 0;
+};
+struct SanityResult {
+  bool running = false;
+  int64_t frame_index = -1;
+  std::string method, layer, error;
+  int64_t target = -1;
+  std::vector<SanityStep> steps;
+  double elapsed_ms = 0;
 };
 
 struct PipelineStats {

@@ -13,6 +13,8 @@
 #include "app/lru_cache.h"
 #include "explain/channels.h"
 #include "explain/explain.h"
+#include "explain/model_probe.h"
+#include "explain/sanity.h"
 #include "model/model.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -51,6 +53,7 @@ struct CacheEntry {
   int64_t target = -1;
   double target_logit = 0;
   Histogram activation_hist, gradient_hist;
+  std::vector<std::pair<std::string, std::vector<float>>> se_gates;
   std::vector<std::pair<std::string, double>> timings_ms;
   uint64_t bytes_to_device = 0, bytes_to_host = 0;
 };
@@ -110,6 +113,16 @@ std::shared_ptr<ModelInfo> describe(const model::Model& m, uint64_t generation) 
   info->input_channels = in.channels();
   info->input_height = in.height;
   info->input_width = in.width;
+  try {
+    info->first_conv = explain::first_conv_path(m);
+    torch::Tensor w = explain::first_layer_filters(const_cast<model::Model&>(m));
+    info->filter_count = static_cast<int>(w.size(0));
+    info->filter_size = static_cast<int>(w.size(2));
+    uint64_t ignored = 0;
+    info->filters = to_host(explain::make_grid(w, 0, 1, 0.5), &ignored);
+  } catch (const std::exception&) {
+    // No convolution (or an odd one): the filters tab says so.
+  }
   return info;
 }
 
@@ -141,7 +154,10 @@ struct Pipeline::Impl {
   // Worker-owned model (swapped under the lock when another one is opened).
   std::unique_ptr<model::Model> model;
   std::shared_ptr<const ModelInfo> info;
+  std::vector<std::string> gate_paths;  // squeeze-excitation gates of the model
   uint64_t model_generation = 1;
+  bool sanity_requested = false;
+  SanityResult sanity;
   std::string pending_model;
   bool has_pending_model = false;
 
@@ -184,6 +200,7 @@ struct Pipeline::Impl {
 
   void capture_loop();
   void worker_loop();
+  void run_sanity_locked(std::unique_lock<std::mutex>& lk);
   EntryPtr compute(model::Model& m, const capture::Frame& f, double decode_ms,
                    const ViewParams& p);
   std::shared_ptr<FrameResult> derive(const CacheEntry& e, const ViewParams& p, int64_t index,
@@ -330,6 +347,13 @@ EntryPtr Pipeline::Impl::compute(model::Model& m, const capture::Frame& f, doubl
     e->activation_shape = a.sizes().vec();
   }
   e->timings_ms.emplace_back("grid", ms_since(t0));
+  if (!gate_paths.empty()) {
+    t0 = Clock::now();
+    torch::NoGradGuard no_grad;
+    std::vector<torch::Tensor> gates = explain::channel_gates(m, x, gate_paths);
+    for (size_t i = 0; i < gates.size(); ++i) e->se_gates.emplace_back(gate_paths[i], to_vector(gates[i]));
+    e->timings_ms.emplace_back("se_gates", ms_since(t0));
+  }
   return e;
 }
 
@@ -354,6 +378,7 @@ std::shared_ptr<FrameResult> Pipeline::Impl::derive(const CacheEntry& e, const V
   r->target_logit = e.target_logit;
   r->activation_hist = e.activation_hist;
   r->gradient_hist = e.gradient_hist;
+  r->se_gates = e.se_gates;
   r->timings_ms = e.timings_ms;
   r->bytes_to_device = e.bytes_to_device;
   r->bytes_to_host = e.bytes_to_host;
@@ -384,15 +409,55 @@ std::shared_ptr<FrameResult> Pipeline::Impl::derive(const CacheEntry& e, const V
   return r;
 }
 
+// Runs on the worker with the lock held on entry and exit; the check itself runs unlocked on
+// the frame and params of the newest result.
+void Pipeline::Impl::run_sanity_locked(std::unique_lock<std::mutex>& lk) {
+  sanity_requested = false;
+  std::shared_ptr<const FrameResult> r = result;
+  model::Model* m = model.get();
+  sanity = SanityResult{};
+  sanity.running = true;
+  sanity.frame_index = r->frame_index;
+  sanity.method = r->params.method;
+  sanity.layer = r->params.layer;
+  sanity.target = r->target;
+  lk.unlock();
+  SanityResult out = sanity;
+  const auto t0 = Clock::now();
+  try {
+    torch::Tensor x = m->preprocess(r->frame->rgb.data(), r->frame->width, r->frame->height);
+    explain::Request req;
+    req.method = explain::parse_method(r->params.method);
+    req.layer = r->params.layer;
+    req.target = r->target;
+    explain::SanityReport rep = explain::sanity_check(*m, x, req);
+    for (const auto& st : rep.steps)
+      out.steps.push_back(SanityStep{st.block, st.spearman, st.spearman_abs});
+  } catch (const std::exception& e) {
+    std::string msg = e.what();
+    out.error = msg.substr(0, msg.find('\n'));
+  }
+  out.running = false;
+  out.elapsed_ms = ms_since(t0);
+  lk.lock();
+  sanity = std::move(out);
+  cv_result.notify_all();
+}
+
 void Pipeline::Impl::worker_loop() {
   std::unique_lock<std::mutex> lk(mu);
   uint64_t seen_req = 0, seen_frame = 0;
   uint64_t done_req = 0, done_frame = 0;
   while (!stop) {
     cv_worker.wait(lk, [&] {
-      return stop || has_pending_model || req_serial != seen_req || frame_serial != seen_frame;
+      return stop || has_pending_model || (sanity_requested && result) || req_serial != seen_req ||
+             frame_serial != seen_frame;
     });
     if (stop) break;
+    if (sanity_requested && !has_pending_model && result && result->frame) {
+      run_sanity_locked(lk);
+      continue;
+    }
     seen_req = req_serial;
     seen_frame = frame_serial;
 
@@ -416,6 +481,7 @@ void Pipeline::Impl::worker_loop() {
       model = std::move(m);
       ++model_generation;
       info = describe(*model, model_generation);
+      gate_paths = explain::find_channel_gates(*model);
       cache.clear();
       params.layer.clear();  // the old layer path means nothing in another model
       status.clear();
@@ -492,6 +558,7 @@ Pipeline::Pipeline(const PipelineOptions& opt, const ViewParams& params)
     : m(std::make_unique<Impl>(opt)) {
   m->model = load_model(opt, opt.model);
   m->info = describe(*m->model, m->model_generation);
+  m->gate_paths = explain::find_channel_gates(*m->model);
   explain::parse_method(params.method);                      // throws with suggestions
   if (!params.layer.empty()) m->model->layer(params.layer);  // throws with suggestions
   if (params.target >= m->model->num_classes())
@@ -581,6 +648,18 @@ std::shared_ptr<const FrameResult> Pipeline::wait_current(std::chrono::milliseco
   });
   if (!ok || m->stop) return nullptr;
   return m->result;
+}
+
+void Pipeline::run_sanity() {
+  std::lock_guard<std::mutex> lk(m->mu);
+  m->sanity_requested = true;
+  m->sanity.running = true;
+  m->cv_worker.notify_all();
+}
+
+SanityResult Pipeline::sanity() const {
+  std::lock_guard<std::mutex> lk(m->mu);
+  return m->sanity;
 }
 
 std::shared_ptr<const ModelInfo> Pipeline::model_info() const {

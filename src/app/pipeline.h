@@ -64,6 +64,10 @@ class Pipeline {
   // Blocks until a result answering the current request is published (or timeout: nullptr).
   std::shared_ptr<const FrameResult> wait_current(std::chrono::milliseconds timeout);
 
+  // Runs the sanity check on the current frame and params after the current work (async).
+  void run_sanity();
+  SanityResult sanity() const;
+
   std::shared_ptr<const ModelInfo> model_info() const;
   capture::SourceInfo source_info() const;
   capture::SourceState source_state() const;
