@@ -52,6 +52,7 @@ struct Request {
   float smoothgrad_sigma = 0.15f;  // noise std as a fraction of (max x - min x)
   uint64_t seed = 0;               // SmoothGrad noise: CPU torch generator seeded with this
   int intgrad_steps = 50;          // Gauss-Legendre nodes, zero baseline
+  int sample_batch = 8;            // SmoothGrad / IntGrad inputs per forward pass
 };
 
 struct Result {
