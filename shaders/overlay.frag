@@ -1,0 +1,16 @@
+// Frame (RGB8) + colormapped heatmap. The heatmap's weight is u_alpha where its normalized
+// value reaches u_threshold and 0 below it, so alpha 0 (or a value under the threshold)
+// reproduces the frame exactly.
+out vec4 color;
+in vec2 uv;
+uniform sampler2D u_frame;  // RGB8
+uniform sampler2D u_map;    // R32F, any resolution: sampled bilinearly at the frame's uv
+uniform float u_alpha;
+uniform float u_threshold;
+
+void main() {
+  vec3 frame = texture(u_frame, uv).rgb;
+  float t = normalized_value(texture(u_map, uv).r);
+  float a = t >= u_threshold ? u_alpha : 0.0;
+  color = vec4(mix(frame, lut_color(t), a), 1.0);
+}

@@ -1,0 +1,105 @@
+// A folder of images in natural sort order ("a2.png" before "a10.png"). Frame i is the i-th
+// image file in that order, whether or not it decodes, so exported names match positions;
+// files that fail to decode are skipped with a warning and counted.
+#include <algorithm>
+#include <filesystem>
+#include <set>
+
+#include "capture/sources.h"
+#include "util/error.h"
+#include "util/fs.h"
+#include "util/image_io.h"
+#include "util/log.h"
+
+namespace camscope::capture {
+namespace {
+
+bool is_image_name(const std::filesystem::path& p) {
+  static const std::set<std::string> exts = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tga",
+                                             ".ppm", ".pgm", ".pnm", ".psd", ".hdr", ".pic"};
+  std::string e = p.extension().string();
+  std::transform(e.begin(), e.end(), e.begin(), [](unsigned char c) { return std::tolower(c); });
+  return exts.count(e) != 0;
+}
+
+class FolderSource final : public FrameSource {
+ public:
+  explicit FolderSource(const std::string& dir) {
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+      if (entry.is_regular_file(ec) && is_image_name(entry.path()))
+        m_files.push_back(entry.path().filename().string());
+    }
+    if (ec) throw Error(dir + ": cannot list folder (" + ec.message() + ")");
+    if (m_files.empty()) throw Error(dir + ": folder holds no images (png, jpg, bmp, ...)");
+    std::sort(m_files.begin(), m_files.end(), natural_less);
+    m_dir = dir;
+    m_info.kind = "folder";
+    m_info.uri = dir;
+    m_info.frame_count = static_cast<int64_t>(m_files.size());
+    m_info.seekable = true;
+    // The first readable image sets the nominal size; an all-unreadable folder is an error.
+    Frame probe;
+    for (int64_t i = 0; i < m_info.frame_count && !probe.valid(); ++i) load(i, probe);
+    if (!probe.valid()) throw Error(dir + ": none of its " + std::to_string(m_files.size()) + " images is readable");
+    m_info.width = probe.width;
+    m_info.height = probe.height;
+  }
+
+  const SourceInfo& info() const override { return m_info; }
+  SourceState state() const override { return m_state; }
+  int64_t skipped() const override { return static_cast<int64_t>(m_bad.size()); }
+
+  bool next(Frame& out) override {
+    while (m_cursor < m_info.frame_count) {
+      if (load(m_cursor++, out)) {
+        m_state = SourceState::Ok;
+        return true;
+      }
+    }
+    m_state = SourceState::End;
+    return false;
+  }
+  bool seek(int64_t index, Frame& out) override {
+    if (index < 0 || index >= m_info.frame_count)
+      throw Error(m_dir + ": frame " + std::to_string(index) + " out of range (" +
+                  std::to_string(m_info.frame_count) + " images)");
+    m_cursor = index + 1;
+    m_state = SourceState::Ok;
+    return load(index, out);
+  }
+
+ private:
+  bool load(int64_t index, Frame& out) {
+    if (m_bad.count(index)) return false;
+    const std::string path = (std::filesystem::path(m_dir) / m_files[index]).string();
+    try {
+      Image img = load_image_rgb(path);
+      out.index = index;
+      out.pts = 0.0;
+      out.width = img.width;
+      out.height = img.height;
+      out.rgb = std::move(img.pixels);
+      return true;
+    } catch (const Error& e) {
+      m_bad.insert(index);
+      log::warn("skipping " + std::string(e.what()));
+      return false;
+    }
+  }
+
+  std::string m_dir;
+  std::vector<std::string> m_files;
+  SourceInfo m_info;
+  std::set<int64_t> m_bad;
+  int64_t m_cursor = 0;
+  SourceState m_state = SourceState::Ok;
+};
+
+}  // namespace
+
+std::unique_ptr<FrameSource> make_folder_source(const std::string& dir) {
+  return std::make_unique<FolderSource>(dir);
+}
+
+}  // namespace camscope::capture

@@ -1,0 +1,81 @@
+#pragma once
+// Explanation methods over a model::Model: the CAM family at a tapped layer and the gradient
+// saliency family in input space (DESIGN.md "Numerical conventions"). One call = one image.
+// The pure tensor maths lives in cam_math.h / pixel_math.h so it can be tested without a model.
+// This header includes LibTorch: include it only from model/, explain/ and app/ code.
+#include <torch/script.h>
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "model/model.h"
+
+namespace camscope::explain {
+
+enum class Method {
+  Activation,  // mean over channels of the tapped activation
+  Cam,
+  GradCam,
+  GradCamPP,
+  XGradCam,
+  LayerCam,
+  ScoreCam,
+  EigenCam,
+  Saliency,
+  GradXInput,
+  SmoothGrad,
+  IntGrad,
+  GuidedBP,
+  GuidedGradCam,
+};
+
+// "gradcam" -> Method::GradCam. Throws camscope::Error ("unknown method 'gradcan' (did you mean
+// gradcam?)") on anything else.
+Method parse_method(const std::string& name);
+const char* method_name(Method m);             // the CLI spelling, e.g. "gradcampp"
+std::vector<std::string> method_names();       // all CLI spellings, in enum order
+// Feature-map methods: they need a layer with a 4-D [1, K, h, w] output (h*w > 1) and their raw
+// map lives at feature resolution. Activation counts as one. GuidedGradCam needs a layer too
+// (for its Grad-CAM half) but its raw attribution is in input space: see is_pixel_space().
+bool is_cam_family(Method m);
+bool is_pixel_space(Method m);  // Saliency, GradXInput, SmoothGrad, IntGrad, GuidedBP, GuidedGradCam
+bool needs_layer(Method m);     // is_cam_family(m) || m == GuidedGradCam
+
+struct Request {
+  Method method = Method::GradCam;
+  std::string layer;    // module path; "" = the model's default_layer()
+  int64_t target = -1;  // class index; -1 = top-1 of the clean forward pass
+  int scorecam_batch = 16;
+  int smoothgrad_samples = 25;
+  float smoothgrad_sigma = 0.15f;  // noise std as a fraction of (max x - min x)
+  uint64_t seed = 0;               // SmoothGrad noise: CPU torch generator seeded with this
+  int intgrad_steps = 50;          // Gauss-Legendre nodes, zero baseline
+  int sample_batch = 8;            // SmoothGrad / IntGrad inputs per forward pass
+};
+
+struct Result {
+  // [H_in, W_in] float32 in [0, 1] on the model's device: what the UI and export show.
+  torch::Tensor map;
+  // Before normalization. CAM family: [h, w] weighted sum before ReLU (feature resolution).
+  // Pixel space: [C_in, H_in, W_in] attribution (GuidedGradCam: guided gradient x Grad-CAM map).
+  torch::Tensor raw;
+  torch::Tensor logits;           // [classes] of the clean input
+  torch::Tensor activation;       // [K, h, w] (or the tap's shape without N) at request.layer
+  torch::Tensor gradient;         // [K, h, w] d score / d activation, or undefined
+  torch::Tensor channel_weights;  // [K] CAM weights, or undefined (LayerCAM, EigenCAM, pixel)
+  int64_t target = -1;            // the class explained
+  std::string layer;              // the layer actually tapped (request.layer or the default)
+  std::vector<std::pair<std::string, double>> timings_ms;  // stage -> milliseconds, in order
+};
+
+// input: [1, C, H, W] preprocessed (model.preprocess). Throws camscope::Error with one line for
+// a bad target, a nonexistent layer, a layer without spatial dims for a CAM-family method, or
+// `cam` on a model without a global-average-pool + linear head.
+Result explain(model::Model& model, const torch::Tensor& input, const Request& req);
+
+// Softmax of logits [classes] -> the n best (class, probability), best first.
+std::vector<std::pair<int64_t, double>> top_classes(const torch::Tensor& logits, int n = 5);
+
+}  // namespace camscope::explain

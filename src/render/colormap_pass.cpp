@@ -1,0 +1,107 @@
+#include "render/colormap_pass.h"
+
+#include "render/shader.h"
+#include "util/error.h"
+#include "util/fs.h"
+
+namespace camscope::render {
+namespace {
+
+gl::ProgramHandle load_map_program(const std::string& name) {
+  const std::string dir = gl::shader_dir();
+  const std::string fs = "#version 330 core\n" + read_text_file(dir + "/colormap_common.glsl") +
+                         read_text_file(dir + "/" + name + ".frag");
+  return gl::build_program(gl::fullscreen_vertex_shader(), fs, name);
+}
+
+void set_range(GLuint prog, const ValueRange& r) {
+  if (!(r.gamma > 0.f)) throw Error("colormap gamma must be > 0");
+  glUniform1f(glGetUniformLocation(prog, "u_lo"), r.lo);
+  glUniform1f(glGetUniformLocation(prog, "u_hi"), r.hi);
+  glUniform1f(glGetUniformLocation(prog, "u_gamma"), r.gamma);
+}
+
+void bind_map(GLuint tex, GLenum unit, GLenum filter) {
+  glActiveTexture(unit);
+  glBindTexture(GL_TEXTURE_2D, tex);
+  glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, static_cast<GLint>(filter));
+  glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, static_cast<GLint>(filter));
+}
+
+}  // namespace
+
+void LutTexture::bind(Colormap map, GLenum unit) {
+  glActiveTexture(unit);
+  if (m_current != map) {
+    m_tex.set_filter(GL_NEAREST);
+    m_tex.ensure(kLutSize, 1, GL_RGBA8);
+    const Lut lut = colormap_lut(map);
+    m_tex.upload_rgba8(lut.data());
+    m_current = map;
+  }
+  glBindTexture(GL_TEXTURE_2D, m_tex.id());
+}
+
+ColormapPass::ColormapPass()
+    : m_prog(load_map_program("colormap")), m_vao(gl::VertexArrayHandle::create()) {
+  glUseProgram(m_prog.id());
+  glUniform1i(glGetUniformLocation(m_prog.id(), "u_map"), 0);
+  glUniform1i(glGetUniformLocation(m_prog.id(), "u_lut"), 1);
+  glUseProgram(0);
+}
+
+void ColormapPass::render(const MapTexture& map, const ColormapParams& p, RenderTarget& target) {
+  if (!map.id) throw Error("colormap pass: no map texture");
+  const GLuint prog = m_prog.id();
+  glUseProgram(prog);
+  set_range(prog, p.range);
+  const bool grid = p.grid && p.grid->valid();
+  glUniform1i(glGetUniformLocation(prog, "u_grid_on"), grid ? 1 : 0);
+  if (grid) {
+    glUniform4i(glGetUniformLocation(prog, "u_grid"), p.grid->tile_w, p.grid->tile_h,
+                p.grid->cols, p.grid->count);
+    glUniform1i(glGetUniformLocation(prog, "u_grid_border"), p.grid->border);
+    glUniform4fv(glGetUniformLocation(prog, "u_border_color"), 1, p.border_color.data());
+  }
+  bind_map(map.id, GL_TEXTURE0, p.smooth && !grid ? GL_LINEAR : GL_NEAREST);
+  m_lut.bind(p.colormap, GL_TEXTURE1);
+  target.bind();
+  glDisable(GL_BLEND);
+  glBindVertexArray(m_vao.id());
+  glDrawArrays(GL_TRIANGLES, 0, 3);
+  glBindVertexArray(0);
+  glActiveTexture(GL_TEXTURE0);
+  glUseProgram(0);
+}
+
+OverlayPass::OverlayPass()
+    : m_prog(load_map_program("overlay")), m_vao(gl::VertexArrayHandle::create()) {
+  glUseProgram(m_prog.id());
+  glUniform1i(glGetUniformLocation(m_prog.id(), "u_frame"), 0);
+  glUniform1i(glGetUniformLocation(m_prog.id(), "u_map"), 1);
+  glUniform1i(glGetUniformLocation(m_prog.id(), "u_lut"), 2);
+  glUseProgram(0);
+}
+
+void OverlayPass::render(GLuint frame, const MapTexture& map, const OverlayParams& p,
+                         RenderTarget& target) {
+  if (!frame || !map.id) throw Error("overlay pass: missing frame or map texture");
+  if (!(p.alpha >= 0.f && p.alpha <= 1.f)) throw Error("overlay alpha must be in [0, 1]");
+  const GLuint prog = m_prog.id();
+  glUseProgram(prog);
+  set_range(prog, p.range);
+  glUniform1f(glGetUniformLocation(prog, "u_alpha"), p.alpha);
+  glUniform1f(glGetUniformLocation(prog, "u_threshold"), p.threshold);
+  bind_map(frame, GL_TEXTURE0, GL_LINEAR);
+  bind_map(map.id, GL_TEXTURE1, GL_LINEAR);
+  m_lut.bind(p.colormap, GL_TEXTURE2);
+  target.bind();
+  glDisable(GL_BLEND);
+  glBindVertexArray(m_vao.id());
+  glDrawArrays(GL_TRIANGLES, 0, 3);
+  glBindVertexArray(0);
+  glActiveTexture(GL_TEXTURE0);
+  glUseProgram(0);
+}
+
+}  // namespace camscope::render

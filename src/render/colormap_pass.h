@@ -1,0 +1,70 @@
+#pragma once
+// GL passes that turn float maps into color: the colormap pass (map or channel-grid atlas ->
+// RGBA8) and the overlay pass (frame + colormapped heatmap, alpha-blended). Both render into a
+// RenderTarget the UI can show. Programs, LUT and vertex array are created once; switching the
+// colormap re-uploads 1 KiB into the existing LUT texture.
+#include <array>
+#include <optional>
+
+#include "render/colormap.h"
+#include "render/grid_layout.h"
+#include "render/texture.h"
+
+namespace camscope::render {
+
+struct MapTexture {
+  GLuint id = 0;  // R32F
+  int width = 0, height = 0;
+};
+
+struct ColormapParams {
+  Colormap colormap = Colormap::Jet;
+  ValueRange range;
+  bool smooth = true;  // bilinear sampling when the target is larger; off for atlases
+  std::optional<GridLayout> grid;  // draw this atlas' borders and empty cells in border_color
+  std::array<float, 4> border_color{0.f, 0.f, 0.f, 1.f};
+};
+
+struct OverlayParams {
+  Colormap colormap = Colormap::Jet;
+  ValueRange range;
+  float alpha = 0.5f;
+  float threshold = 0.f;  // on the normalized value t, before gamma
+};
+
+// Uploads the colormap into its LUT texture only when it changes.
+class LutTexture {
+ public:
+  void bind(Colormap map, GLenum unit);
+
+ private:
+  Texture2D m_tex;
+  std::optional<Colormap> m_current;
+};
+
+class ColormapPass {
+ public:
+  ColormapPass();  // builds the program; GL thread, context current
+  // Renders `map` over the whole target (sized by the caller).
+  void render(const MapTexture& map, const ColormapParams& params, RenderTarget& target);
+
+ private:
+  gl::ProgramHandle m_prog;
+  gl::VertexArrayHandle m_vao;
+  LutTexture m_lut;
+};
+
+class OverlayPass {
+ public:
+  OverlayPass();
+  // `frame` is an RGB8 texture; the target is usually frame-sized.
+  void render(GLuint frame, const MapTexture& map, const OverlayParams& params,
+              RenderTarget& target);
+
+ private:
+  gl::ProgramHandle m_prog;
+  gl::VertexArrayHandle m_vao;
+  LutTexture m_lut;
+};
+
+}  // namespace camscope::render
