@@ -125,6 +125,8 @@ Options parse(int argc, const char* const* argv, bool* help) {
   if (o.warmup < 0) throw Error("--warmup must be >= 0");
   if (o.grid < 0) throw Error("--grid must be >= 0 (0 = every channel)");
   if (o.pipe.threads < 0) throw Error("--threads must be >= 0 (0 = all cores)");
+  if (o.warmup == 0 && o.frames < 2)
+    throw Error("--warmup 0 needs --frames >= 2 (the rate is timed between completed frames)");
   o.view.method = args.get("method", "gradcam");
   explain::parse_method(o.view.method);  // one line with suggestions before anything loads
   o.view.layer = args.get("layer");
