@@ -82,7 +82,7 @@ int cmd_view(int argc, const char* const* argv) {
     throw Error("--debug-worker-delay-ms expects 0..60000");
 
   opt.params.layer = args.get("layer");
-  opt.params.method = args.get("method", "gradcam");
+  opt.params.method = args.get("method");  // "" = the settings' method (default gradcam)
   const std::string target = args.get("target", "top1");
   if (target == "top1") {
     opt.params.target = -1;

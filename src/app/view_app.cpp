@@ -138,11 +138,7 @@ ViewSession::ViewSession(const ViewOptions& opt) : m_opt(opt) {
   if (opt.alpha >= 0) m_state.alpha = opt.alpha;
   if (opt.threshold >= 0) m_state.threshold = opt.threshold;
   ViewParams params = opt.params;
-  if (!opt.params.method.empty() && opt.params.method != ViewParams{}.method) {
-    // given on the command line
-  } else if (!m_state.params.method.empty()) {
-    params.method = m_state.params.method;
-  }
+  if (params.method.empty()) params.method = m_state.params.method;  // not on the command line
   params.grid_sort = m_state.params.grid_sort;
   params.grid_top_k = m_state.params.grid_top_k;
   if (!opt.script.empty()) m_script = parse_script(opt.script);
@@ -464,6 +460,14 @@ Json ViewSession::state_json() const {
   Json j;
   const ui::UiState& s = m_state;
   j["model"] = m_model ? m_model->path : "";
+  if (m_model) {
+    j["num_classes"] = m_model->labels.size();
+    Json spatial = Json::array();
+    for (const LayerRow& l : m_model->layers)
+      if (l.output_shape.size() == 4 && l.output_shape[2] * l.output_shape[3] > 1)
+        spatial.push_back({{"path", l.path}, {"shape", l.output_shape}});
+    j["spatial_layers"] = spatial;
+  }
   j["input"] = m_source.uri;
   j["source"] = {{"kind", m_source.kind},
                  {"frame_count", m_source.frame_count},
@@ -508,6 +512,8 @@ Json ViewSession::state_json() const {
                    {"map_size", {r->map.width, r->map.height}},
                    {"activation_shape", r->activation_shape},
                    {"grid_channels", order},
+                   {"channel_mean", r->channel_mean},
+                   {"channel_weight", r->channel_weight},
                    {"grid_count", r->grid_channels.size()},
                    {"se_blocks", r->se_gates.size()},
                    {"timings_ms", timings}};

@@ -48,8 +48,8 @@ void draw_layers(UiState& state, const PanelInputs& in) {
   if (!ImGui::BeginTable("layers", 3, tf)) return;
   ImGui::TableSetupScrollFreeze(0, 1);
   ImGui::TableSetupColumn("module", ImGuiTableColumnFlags_WidthStretch);
-  ImGui::TableSetupColumn("type", ImGuiTableColumnFlags_WidthFixed, 78.f);
-  ImGui::TableSetupColumn("output", ImGuiTableColumnFlags_WidthFixed, 84.f);
+  ImGui::TableSetupColumn("type", ImGuiTableColumnFlags_WidthFixed, 72.f);
+  ImGui::TableSetupColumn("output", ImGuiTableColumnFlags_WidthFixed, 76.f);
   ImGui::TableHeadersRow();
   std::vector<int> open_stack;
   int closed_at = INT_MAX;
