@@ -137,6 +137,8 @@ std::unique_ptr<model::Model> load_model(const PipelineOptions& opt, const std::
 
 }  // namespace
 
+std::vector<std::string> available_methods() { return explain::method_names(); }
+
 std::string builtin_model_path() {
   const char* env = std::getenv("CAMSCOPE_ASSETS");
   std::string dir = env && *env ? env : CAMSCOPE_ASSET_DIR;

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "app/frame_result.h"
 #include "capture/frame_source.h"
@@ -32,6 +33,9 @@ struct PipelineOptions {
   size_t cache_entries = 48;   // result LRU
   int worker_delay_ms = 0;     // test hook: extra sleep per computed result
 };
+
+// DESIGN.md's method names, in the order the UI cycles through them.
+std::vector<std::string> available_methods();
 
 // Where the built-in model lives ($CAMSCOPE_ASSETS or the source tree's assets/).
 std::string builtin_model_path();

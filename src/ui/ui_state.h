@@ -14,7 +14,7 @@
 namespace camscope::ui {
 
 struct Layout {  // panel sizes in pixels, persisted in the settings file
-  float left_width = 270.f, right_width = 360.f, timeline_height = 96.f;
+  float left_width = 330.f, right_width = 360.f, timeline_height = 96.f;
   float layers_fraction = 0.58f;    // of the left column, the rest is the method panel
   float channels_fraction = 0.52f;  // of the right column, the rest is timings/inspect
 };
