@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -88,6 +89,10 @@ class StageTable {
     m_rows[it->second].second.push_back(ms);
   }
   const std::vector<std::pair<std::string, std::vector<double>>>& rows() const { return m_rows; }
+  std::vector<double> find(const std::string& name) const {
+    auto it = m_index.find(name);
+    return it == m_index.end() ? std::vector<double>() : m_rows[it->second].second;
+  }
 
  private:
   size_t m_reserve;
@@ -192,6 +197,11 @@ class BareModel {
   torch::Tensor m_x;
 };
 
+std::string env_or_empty(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? v : "";
+}
+
 double load_average() {
   std::ifstream in("/proc/loadavg");
   double v = -1;
@@ -239,6 +249,7 @@ int cmd_bench(int argc, const char* const* argv) {
   bare_ms.reserve(static_cast<size_t>(o.frames));
   uint64_t bytes_h2d = 0, bytes_d2h = 0, bytes_h2gl = 0, bytes_d2gl = 0;
   long tex_alloc_start = 0, gl_objects_start = 0;
+  double pipeline_ms = 0;  // sum of the timed frame intervals
   std::shared_ptr<const FrameResult> first;
   uint64_t last_serial = 0;
 
@@ -260,12 +271,18 @@ int cmd_bench(int argc, const char* const* argv) {
     if (!r->error.empty()) throw Error(r->error);
     last_serial = r->serial;
     if (i == 0) {
-      // First half of the bare-model samples while the pipeline is idle; the second half runs
-      // after it, so slow drifts of the machine's load hit both rates alike.
       first = r;
       bare.prepare(r->params.layer, *r->frame);
       for (int k = 0; k < std::max(1, o.warmup); ++k) bare.step_ms();
-      for (int k = 0; k < o.frames / 2; ++k) bare_ms.push_back(bare.step_ms());
+    }
+    // One bare-model step per timed frame, taken while the pipeline has nothing in flight: the
+    // two rates are sampled under the same machine load, however it drifts (a shared machine's
+    // load swings both by 2x within seconds). Its time is taken out of the frame interval.
+    double bare_step = 0;
+    if (i >= o.warmup) {
+      const auto b0 = Clock::now();
+      bare_ms.push_back(bare.step_ms());
+      bare_step = ms_between(b0, Clock::now());
     }
     // Ask for the next frame before drawing this one: the capture thread decodes it and the
     // worker explains it while this thread uploads and draws.
@@ -291,7 +308,11 @@ int cmd_bench(int argc, const char* const* argv) {
     const double upload = textures.upload_ms();
     stages.add("upload", upload);
     stages.add("draw", ms_between(t0, done[static_cast<size_t>(i)]) - upload);
-    if (i > 0) stages.add("frame", ms_between(done[static_cast<size_t>(i) - 1], done[static_cast<size_t>(i)]));
+    if (i > 0) {
+      const double interval = ms_between(done[static_cast<size_t>(i) - 1], done[static_cast<size_t>(i)]) - bare_step;
+      stages.add("frame", interval);
+      pipeline_ms += interval;
+    }
 
     const gpu::TransferStats& tr = textures.bridge().last_frame();
     const uint64_t frame_rgb = r->frame ? r->frame->rgb.size() : 0;
@@ -304,15 +325,13 @@ int cmd_bench(int argc, const char* const* argv) {
   // last warm-up frame, or of frame 0 without warm-up).
   const int first_timed = std::max(1, o.warmup);
   const int intervals = total - first_timed;
-  const double wall_ms = ms_between(done[static_cast<size_t>(first_timed - 1)], done.back());
-  const double e2e_fps = intervals > 0 && wall_ms > 0 ? 1e3 * intervals / wall_ms : 0.0;
+  const double e2e_fps = intervals > 0 && pipeline_ms > 0 ? 1e3 * intervals / pipeline_ms : 0.0;
   const long tex_allocs = textures.bridge().allocations() - tex_alloc_start;
   const long gl_objects = gl::object_counts().total() - gl_objects_start;
   const PipelineStats pstats = pipe.stats();
   const std::string layer = first->params.layer;
   const std::vector<int64_t> act_shape = first->activation_shape;
 
-  while (bare_ms.size() < static_cast<size_t>(o.frames)) bare_ms.push_back(bare.step_ms());
   const Summary bare_s = summarize(bare_ms);
   const double bare_fps = bare_s.mean > 0 ? 1e3 / bare_s.mean : 0.0;
 
@@ -352,6 +371,9 @@ int cmd_bench(int argc, const char* const* argv) {
   out["threads"] = threads;
   out["cores"] = std::thread::hardware_concurrency();
   out["load_average_1m"] = load_average();
+  // libgomp's waiting policy decides how two OpenMP teams (the worker's and the bare model's)
+  // share a busy machine: see bench/README.md.
+  out["omp_wait_policy"] = env_or_empty("OMP_WAIT_POLICY");
   out["gl_renderer"] = ctx->renderer();
   out["frames"] = o.frames;
   out["warmup"] = o.warmup;
@@ -363,8 +385,12 @@ int cmd_bench(int argc, const char* const* argv) {
   out["fps"] = e2e_fps;
   out["bare_model"] = Json{{"what", "forward + gradient of the target logit to the tap"},
                            {"ms", to_json(bare_s)},
-                           {"fps", bare_fps}};
+                           {"fps", bare_fps},
+                           {"interleaved", true}};
   out["ratio_to_bare"] = bare_fps > 0 ? e2e_fps / bare_fps : 0.0;
+  // Medians shrug off the load spikes of a shared machine that dominate means.
+  const Summary frame_s = summarize(stages.find("frame"));
+  out["ratio_to_bare_p50"] = frame_s.p50 > 0 ? bare_s.p50 / frame_s.p50 : 0.0;
   out["bytes_per_frame"] = Json{{"host_to_device", static_cast<double>(bytes_h2d) * per},
                                 {"device_to_host", static_cast<double>(bytes_d2h) * per},
                                 {"host_to_gl", static_cast<double>(bytes_h2gl) * per},
@@ -394,7 +420,8 @@ int cmd_bench(int argc, const char* const* argv) {
   std::printf("  end to end %.2f fps\n", e2e_fps);
   std::printf("  %-12s %9.2f %9.2f   bare model %.2f fps (forward + gradient to the tap)\n",
               "bare", bare_s.p50, bare_s.p95, bare_fps);
-  std::printf("end to end / bare model = %.3f\n", out["ratio_to_bare"].get<double>());
+  std::printf("end to end / bare model = %.3f (means), %.3f (medians)\n",
+              out["ratio_to_bare"].get<double>(), out["ratio_to_bare_p50"].get<double>());
   std::printf("bytes per frame: host->device %.0f, device->host %.0f, host->GL %.0f, device->GL %.0f\n",
               bytes_h2d * per, bytes_d2h * per, bytes_h2gl * per, bytes_d2gl * per);
   std::printf("steady state: %ld texture allocations, %+ld GL objects\n", tex_allocs, gl_objects);
