@@ -118,6 +118,8 @@ TEST_CASE("H.264 with B-frames and a 250-frame GOP seeks frame-exactly") {
   CHECK(src->index_at_time(5.02) == 150);
   CHECK(src->pts_of(150) == doctest::Approx(5.0));
   check_clip(clip, 300);
+  // A 1 MB cache holds ~24 frames: constant eviction and reuse of evicted buffers.
+  check_random_seeks(clip, decode_all(clip), 1);
 }
 
 TEST_CASE("VP9 in WebM seeks frame-exactly") {
