@@ -1,5 +1,9 @@
 #include "model/model.h"
+#include <filesystem>
+#include <sstream>
+
 #include "util/error.h"
+#include "util/fs.h"
 #include "util/json.h"
 
 namespace camscope::model {
@@ -44,7 +48,19 @@ Sidecar load_sidecar(const std::string& json_path) {
       for (float v : s.input.std)
         if (!(v > 0.f)) throw Error(json_path + ": input.std values must be positive");
     }
-    if (j.contains("labels")) s.labels = j["labels"].get<std::vector<std::string>>();
+    if (j.contains("labels")) {
+      s.labels = j["labels"].get<std::vector<std::string>>();
+    } else if (j.contains("labels_file")) {
+      // One label per line, relative to the sidecar's folder.
+      std::filesystem::path f = j["labels_file"].get<std::string>();
+      if (f.is_relative()) f = std::filesystem::path(json_path).parent_path() / f;
+      if (!std::filesystem::exists(f)) throw Error(json_path + ": labels_file " + f.string() + " not found");
+      std::istringstream in(read_text_file(f.string()));
+      for (std::string line; std::getline(in, line);) {
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (!line.empty()) s.labels.push_back(line);
+      }
+    }
     if (j.contains("default_layer")) s.default_layer = j["default_layer"].get<std::string>();
   } catch (const nlohmann::json::exception& e) {
     throw Error(json_path + ": malformed sidecar (" + std::string(e.what()) + ")");
