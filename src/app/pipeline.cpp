@@ -558,6 +558,9 @@ void Pipeline::Impl::worker_loop() {
 
 Pipeline::Pipeline(const PipelineOptions& opt, const ViewParams& params)
     : m(std::make_unique<Impl>(opt)) {
+  // The input first: a bad path is reported before the model spends time loading.
+  m->source = capture::open_source(opt.input);
+  m->source_info = m->source->info();
   m->model = load_model(opt, opt.model);
   m->info = describe(*m->model, m->model_generation);
   m->gate_paths = explain::find_channel_gates(*m->model);
@@ -567,8 +570,6 @@ Pipeline::Pipeline(const PipelineOptions& opt, const ViewParams& params)
     throw Error("--target " + std::to_string(params.target) + " is out of range (the model has " +
                 std::to_string(m->model->num_classes()) + " classes)");
   m->params = params;
-  m->source = capture::open_source(opt.input);
-  m->source_info = m->source->info();
   m->capture_thread = std::thread([this] { m->capture_loop(); });
   m->worker_thread = std::thread([this] { m->worker_loop(); });
 }

@@ -10,6 +10,7 @@
 #include <ctime>
 #include <fstream>
 #include <memory>
+#include <thread>
 
 #include "app/recorder.h"
 #include "app/script.h"
@@ -591,9 +592,8 @@ int ViewSession::run() {
     refresh_model_info();
     run_script();
     if (m_quit) break;
-    if (m_opt.headless && m_wait == Wait::None && m_pc >= m_script.size() &&
-        (!m_script.empty() || m_opt.frames <= 0))
-      break;  // headless: the script (or the frame budget) is done
+    if (m_opt.headless && m_wait == Wait::None && m_pc >= m_script.size())
+      break;  // headless: the script (or the first result plus --frames) is done
 
     tick_playback(dt);
     sync_requests();
@@ -629,6 +629,10 @@ int ViewSession::run() {
     m_frame_ms.push_back(static_cast<float>(ms_between(t0, Clock::now())));
     if (m_frame_ms.size() >= m_frame_ms.capacity()) m_frame_ms.erase(m_frame_ms.begin(), m_frame_ms.begin() + m_frame_ms.size() / 2);
     m_ctx->end_frame();
+    // Headless frames cost nothing to wait on: while a script waits for the worker, leave it
+    // the CPU instead of spinning.
+    if (m_opt.headless && (m_wait == Wait::Result || m_wait == Wait::FirstResult || m_wait == Wait::Sanity))
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   if (m_opt.headless && !m_opt.screenshot.empty()) screenshot(m_opt.screenshot, true);
   return 0;
