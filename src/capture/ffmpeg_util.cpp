@@ -34,7 +34,8 @@ CodecPtr open_decoder(const AVStream* st, int threads, const std::string& what) 
   dec->thread_count = threads;
   dec->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
   r = avcodec_open2(dec.get(), codec, nullptr);
-  if (r < 0) throw Error(what + ": cannot open " + codec->name + " decoder (" + error_text(r) + ")");
+  if (r < 0)
+    throw Error(what + ": cannot open " + codec->name + " decoder (" + error_text(r) + ")");
   return dec;
 }
 
@@ -45,30 +46,40 @@ bool is_jpeg_range_format(int fmt) {
 }
 int sws_colorspace(AVColorSpace cs, int height) {
   switch (cs) {
-    case AVCOL_SPC_BT709: return SWS_CS_ITU709;
-    case AVCOL_SPC_FCC: return SWS_CS_FCC;
-    case AVCOL_SPC_SMPTE240M: return SWS_CS_SMPTE240M;
+    case AVCOL_SPC_BT709:
+      return SWS_CS_ITU709;
+    case AVCOL_SPC_FCC:
+      return SWS_CS_FCC;
+    case AVCOL_SPC_SMPTE240M:
+      return SWS_CS_SMPTE240M;
     case AVCOL_SPC_BT2020_NCL:
-    case AVCOL_SPC_BT2020_CL: return SWS_CS_BT2020;
+    case AVCOL_SPC_BT2020_CL:
+      return SWS_CS_BT2020;
     case AVCOL_SPC_BT470BG:
-    case AVCOL_SPC_SMPTE170M: return SWS_CS_ITU601;
-    default: return height >= 720 ? SWS_CS_ITU709 : SWS_CS_ITU601;  // the usual guess for untagged video
+    case AVCOL_SPC_SMPTE170M:
+      return SWS_CS_ITU601;
+    default:
+      return height >= 720 ? SWS_CS_ITU709 : SWS_CS_ITU601;  // the usual guess for untagged video
   }
 }
 }  // namespace
 
+// SWS_BILINEAR without SWS_ACCURATE_RND keeps same-size YUV->RGB on swscale's table-driven
+// fast path (several times faster at 1080p than the generic scaler).
 bool RgbConverter::convert(const AVFrame* src, int out_w, int out_h, Frame& out) {
-  if (src->width <= 0 || src->height <= 0 || src->format < 0 || out_w <= 0 || out_h <= 0) return false;
+  if (src->width <= 0 || src->height <= 0 || src->format < 0 || out_w <= 0 || out_h <= 0)
+    return false;
   const AVPixFmtDescriptor* desc = av_pix_fmt_desc_get(static_cast<AVPixelFormat>(src->format));
   if (!desc) return false;
   const bool yuv = !(desc->flags & AV_PIX_FMT_FLAG_RGB) && desc->nb_components >= 3;
   const int cs = yuv ? sws_colorspace(src->colorspace, src->height) : -1;
-  const int range = (src->color_range == AVCOL_RANGE_JPEG || is_jpeg_range_format(src->format)) ? 1 : 0;
+  const int range =
+      (src->color_range == AVCOL_RANGE_JPEG || is_jpeg_range_format(src->format)) ? 1 : 0;
   if (!m_sws || src->width != m_w || src->height != m_h || src->format != m_fmt || out_w != m_ow ||
       out_h != m_oh || cs != m_cs || range != m_range) {
-    m_sws.reset(sws_getContext(src->width, src->height, static_cast<AVPixelFormat>(src->format), out_w,
-                               out_h, AV_PIX_FMT_RGB24, SWS_BICUBIC | SWS_ACCURATE_RND, nullptr,
-                               nullptr, nullptr));
+    m_sws.reset(sws_getContext(src->width, src->height, static_cast<AVPixelFormat>(src->format),
+                               out_w, out_h, AV_PIX_FMT_RGB24, SWS_BILINEAR, nullptr, nullptr,
+                               nullptr));
     if (!m_sws) return false;
     if (yuv) {
       sws_setColorspaceDetails(m_sws.get(), sws_getCoefficients(cs), range,

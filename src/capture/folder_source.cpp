@@ -16,7 +16,7 @@ namespace {
 
 bool is_image_name(const std::filesystem::path& p) {
   static const std::set<std::string> exts = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tga",
-                                             ".ppm", ".pgm", ".pnm", ".psd", ".hdr", ".pic"};
+                                             ".ppm", ".pgm", ".pnm",  ".psd", ".hdr", ".pic"};
   std::string e = p.extension().string();
   std::transform(e.begin(), e.end(), e.begin(), [](unsigned char c) { return std::tolower(c); });
   return exts.count(e) != 0;
@@ -41,7 +41,8 @@ class FolderSource final : public FrameSource {
     // The first readable image sets the nominal size; an all-unreadable folder is an error.
     Frame probe;
     for (int64_t i = 0; i < m_info.frame_count && !probe.valid(); ++i) load(i, probe);
-    if (!probe.valid()) throw Error(dir + ": none of its " + std::to_string(m_files.size()) + " images is readable");
+    if (!probe.valid())
+      throw Error(dir + ": none of its " + std::to_string(m_files.size()) + " images is readable");
     m_info.width = probe.width;
     m_info.height = probe.height;
   }

@@ -15,22 +15,22 @@
 namespace camscope::capture {
 
 struct Frame {
-  int64_t index = -1;      // source frame index (position in natural order for folders)
-  double pts = 0.0;        // presentation time in seconds (video: relative to the first frame)
+  int64_t index = -1;  // source frame index (position in natural order for folders)
+  double pts = 0.0;    // presentation time in seconds (video: relative to the first frame)
   int width = 0, height = 0;
   std::vector<uint8_t> rgb;  // width*height*3, row-major, top row first
   bool valid() const { return index >= 0 && !rgb.empty(); }
 };
 
 struct SourceInfo {
-  std::string kind;          // "image", "folder", "video", "webcam", "synthetic"
-  std::string uri;           // what the user passed
+  std::string kind;  // "image", "folder", "video", "webcam", "synthetic"
+  std::string uri;   // what the user passed
   int width = 0, height = 0;
   int64_t frame_count = -1;  // -1 when unknown or endless (webcam, synthetic)
   double duration = -1.0;    // seconds, -1 when unknown
   double fps = 0.0;          // nominal rate, 0 when unknown (video: frame_count / duration)
   bool seekable = false;
-  bool live = false;         // webcam: drop stale frames rather than queue them
+  bool live = false;  // webcam: drop stale frames rather than queue them
 };
 
 enum class SourceState { Ok, End, Lost, Reconnecting };
@@ -59,10 +59,10 @@ class FrameSource {
 
 // Knobs for open_source; the defaults suit the interactive app.
 struct SourceOptions {
-  int64_t cache_mb = 512;   // video: LRU cache of decoded RGB frames (0 disables it)
-  int prefetch = 8;         // video: frames decoded ahead of the last one asked for
-  int decoder_threads = 0;  // video: libavcodec threads, 0 = automatic
-  double watchdog_s = 2.0;  // webcam: no frame for this long -> Lost, then reconnect
+  int64_t cache_mb = 512;     // video: LRU cache of decoded RGB frames (0 disables it)
+  int prefetch = 8;           // video: frames decoded ahead of the last one asked for
+  int decoder_threads = 0;    // video: libavcodec threads, 0 = automatic
+  double watchdog_s = 2.0;    // webcam: no frame for this long -> Lost, then reconnect
   int width = 0, height = 0;  // synthetic/webcam: requested size (0 = default / the device's)
 };
 
@@ -82,6 +82,7 @@ int64_t for_each_frame(FrameSource& source, const FrameRange& range,
 
 // The procedural moving-shapes source behind `synthetic[:seed]` (capture/synthetic_source.cpp,
 // over the synthetic world generator shared with `camscope synth`).
-std::unique_ptr<FrameSource> make_synthetic_source(uint64_t seed, int width = 640, int height = 360);
+std::unique_ptr<FrameSource> make_synthetic_source(uint64_t seed, int width = 640,
+                                                   int height = 360);
 
 }  // namespace camscope::capture

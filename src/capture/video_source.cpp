@@ -30,7 +30,7 @@ namespace camscope::capture {
 namespace {
 
 constexpr int kMaxPacketsWithoutFrame = 4096;  // bounds every decode loop on damaged input
-constexpr int kKeepBehind = 8;  // frames before a seek target kept for stepping back
+constexpr int kKeepBehind = 8;                 // frames before a seek target kept for stepping back
 
 class VideoSource final : public FrameSource {
  public:
@@ -44,8 +44,10 @@ class VideoSource final : public FrameSource {
     m_picture.reset(av_frame_alloc());
     if (!m_packet || !m_picture) throw Error(m_path + ": out of memory");
     const int64_t frame_bytes = static_cast<int64_t>(m_info.width) * m_info.height * 3;
-    m_keep_behind = static_cast<int>(std::min<int64_t>(kKeepBehind, m_cache.budget() / std::max<int64_t>(1, 4 * frame_bytes)));
-    m_prefetch_depth = static_cast<int>(std::min<int64_t>(std::max(0, opt.prefetch), m_cache.budget() / std::max<int64_t>(1, 4 * frame_bytes)));
+    m_keep_behind = static_cast<int>(
+        std::min<int64_t>(kKeepBehind, m_cache.budget() / std::max<int64_t>(1, 4 * frame_bytes)));
+    m_prefetch_depth = static_cast<int>(std::min<int64_t>(
+        std::max(0, opt.prefetch), m_cache.budget() / std::max<int64_t>(1, 4 * frame_bytes)));
     m_worker = std::thread([this] { worker_main(); });
   }
 
@@ -106,15 +108,18 @@ class VideoSource final : public FrameSource {
     AVFormatContext* raw = nullptr;
     int r = avformat_open_input(&raw, m_path.c_str(), nullptr, nullptr);
     if (r < 0) throw Error(m_path + ": not a readable video (" + av::error_text(r) + ")");
-    m_fmt.reset(raw);
-    r = avformat_find_stream_info(m_fmt.get(), nullptr);
+    av::FormatPtr fmt(raw);
+    r = avformat_find_stream_info(fmt.get(), nullptr);
     if (r < 0) throw Error(m_path + ": cannot read stream info (" + av::error_text(r) + ")");
-    if (m_stream < 0) {
-      m_stream = av_find_best_stream(m_fmt.get(), AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
-      if (m_stream < 0) throw Error(m_path + ": no video stream");
-    }
-    for (unsigned s = 0; s < m_fmt->nb_streams; ++s)
-      m_fmt->streams[s]->discard = static_cast<int>(s) == m_stream ? AVDISCARD_DEFAULT : AVDISCARD_ALL;
+    int stream = m_stream;
+    if (stream < 0) stream = av_find_best_stream(fmt.get(), AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
+    if (stream < 0 || stream >= static_cast<int>(fmt->nb_streams) ||
+        fmt->streams[stream]->codecpar->codec_type != AVMEDIA_TYPE_VIDEO)
+      throw Error(m_path + ": no video stream");
+    for (unsigned s = 0; s < fmt->nb_streams; ++s)
+      fmt->streams[s]->discard = static_cast<int>(s) == stream ? AVDISCARD_DEFAULT : AVDISCARD_ALL;
+    m_fmt = std::move(fmt);
+    m_stream = stream;
   }
 
   void build_index() {
@@ -127,28 +132,39 @@ class VideoSource final : public FrameSource {
       bool key;
     };
     std::vector<Entry> entries;
-    int64_t synthetic_ts = 0;
     while (av_read_frame(m_fmt.get(), pkt.get()) >= 0) {
       if (pkt->stream_index == m_stream && !(pkt->flags & AV_PKT_FLAG_DISCARD)) {
-        int64_t pts = pkt->pts != AV_NOPTS_VALUE ? pkt->pts : pkt->dts;
-        if (pts == AV_NOPTS_VALUE) pts = synthetic_ts;
-        synthetic_ts = pts + std::max<int64_t>(1, pkt->duration);
-        entries.push_back({pts, pkt->dts != AV_NOPTS_VALUE ? pkt->dts : pts,
+        m_count_mode = m_count_mode || pkt->pts == AV_NOPTS_VALUE;
+        entries.push_back({pkt->pts, pkt->dts != AV_NOPTS_VALUE ? pkt->dts : pkt->pts,
                            (pkt->flags & AV_PKT_FLAG_KEY) != 0});
       }
       av_packet_unref(pkt.get());
     }
     if (entries.empty()) throw Error(m_path + ": no decodable video frames");
-    m_pts.reserve(entries.size());
-    for (const Entry& e : entries) m_pts.push_back(e.pts);
-    std::sort(m_pts.begin(), m_pts.end());
-    m_pts.erase(std::unique(m_pts.begin(), m_pts.end()), m_pts.end());
-    for (const Entry& e : entries) {
-      if (!e.key) continue;
-      m_keys.push_back({index_of(e.pts), e.pts, e.dts});
+    AVRational rate = st->avg_frame_rate.num > 0 && st->avg_frame_rate.den > 0 ? st->avg_frame_rate
+                                                                               : st->r_frame_rate;
+    if (m_count_mode) {
+      // Raw streams (and AVI with B-frames) lack presentation timestamps: frame i is then the
+      // i-th picture the decoder outputs from the start, timed at the nominal rate, and every
+      // seek decodes from the beginning of the file.
+      if (rate.num <= 0 || rate.den <= 0) rate = AVRational{25, 1};
+      for (size_t i = 0; i < entries.size(); ++i) {
+        int64_t ts = av_rescale_q(static_cast<int64_t>(i), av_inv_q(rate), m_time_base);
+        m_pts.push_back(m_pts.empty() ? ts : std::max(ts, m_pts.back() + 1));
+      }
+      m_keys.push_back({0, m_pts.front(), m_pts.front()});
+    } else {
+      m_pts.reserve(entries.size());
+      for (const Entry& e : entries) m_pts.push_back(e.pts);
+      std::sort(m_pts.begin(), m_pts.end());
+      m_pts.erase(std::unique(m_pts.begin(), m_pts.end()), m_pts.end());
+      for (const Entry& e : entries) {
+        if (!e.key) continue;
+        m_keys.push_back({index_of(e.pts), e.pts, e.dts});
+      }
+      std::sort(m_keys.begin(), m_keys.end(),
+                [](const Key& a, const Key& b) { return a.index < b.index; });
     }
-    std::sort(m_keys.begin(), m_keys.end(),
-              [](const Key& a, const Key& b) { return a.index < b.index; });
 
     const int64_t n = static_cast<int64_t>(m_pts.size());
     if (st->nb_frames > n) {
@@ -165,10 +181,10 @@ class VideoSource final : public FrameSource {
                   std::to_string(m_info.height));
     m_info.frame_count = n;
     const double span = (m_pts.back() - m_pts.front()) * av_q2d(m_time_base);
-    AVRational rate = st->avg_frame_rate.num > 0 && st->avg_frame_rate.den > 0 ? st->avg_frame_rate
-                                                                                : st->r_frame_rate;
-    if (rate.num > 0 && rate.den > 0) m_info.fps = av_q2d(rate);
-    else if (n > 1 && span > 0) m_info.fps = (n - 1) / span;
+    if (rate.num > 0 && rate.den > 0)
+      m_info.fps = av_q2d(rate);
+    else if (n > 1 && span > 0)
+      m_info.fps = (n - 1) / span;
     m_info.duration = span + (m_info.fps > 0 ? 1.0 / m_info.fps : 0.0);
     m_info.seekable = true;
     m_need_seek = true;
@@ -241,7 +257,9 @@ class VideoSource final : public FrameSource {
         std::shared_ptr<const Frame> result;
         std::string error;
         try {
-          result = decode_to(target, false);
+          // A prefetch may have produced it after the caller looked.
+          result = m_cache.find(target);
+          if (!result) result = decode_to(target, false);
         } catch (const std::exception& e) {
           error = e.what();
           m_need_seek = true;
@@ -278,6 +296,7 @@ class VideoSource final : public FrameSource {
   // before it. Returns the frame, or null when it is damaged/absent (or, when abortable, a
   // request arrived first).
   std::shared_ptr<const Frame> decode_to(int64_t target, bool abortable) {
+    SkipGuard skip(*this, target - m_keep_behind > 0 ? m_pts[target - m_keep_behind] : INT64_MIN);
     bool pending = false;
     if (m_need_seek || m_dec_next > target || key_index_for(target) > m_dec_next + 4) {
       pending = reposition(target);
@@ -288,7 +307,9 @@ class VideoSource final : public FrameSource {
     }
     while (true) {
       if (!pending && !receive()) {
-        mark_missing(m_dec_next, m_info.frame_count);
+        // At the true end nothing after m_dec_next will come; a decoder starved by damage may
+        // recover at a later keyframe, so only what was asked for is written off then.
+        mark_missing(m_dec_next, m_starved ? target + 1 : m_info.frame_count);
         m_dec_next = m_info.frame_count;
         m_need_seek = true;
         return nullptr;
@@ -311,8 +332,8 @@ class VideoSource final : public FrameSource {
     }
   }
 
-  std::shared_ptr<const Frame> convert(int64_t idx) {
-    auto frame = std::make_shared<Frame>();
+  std::shared_ptr<Frame> convert(int64_t idx) {
+    std::shared_ptr<Frame> frame = m_cache.take_spare();
     if (!m_rgb.convert(m_picture.get(), m_info.width, m_info.height, *frame)) return nullptr;
     frame->index = idx;
     frame->pts = (m_pts[idx] - m_pts.front()) * av_q2d(m_time_base);
@@ -332,14 +353,15 @@ class VideoSource final : public FrameSource {
                                [](int64_t t, const Key& k) { return t < k.index; });
     int64_t k = (it - m_keys.begin()) - 1;
     std::vector<std::pair<int64_t, int64_t>> attempts;  // (keyframe index, seek timestamp)
-    for (int back = 0; back < 3 && k - back >= 0; ++back) {
+    for (int back = 0; back < 3 && k - back >= 0 && !m_count_mode; ++back) {
       const Key& key = m_keys[k - back];
       if (key.index < 0) continue;
       attempts.emplace_back(key.index, key.pts);
       if (back == 0 && key.dts != key.pts) attempts.emplace_back(key.index, key.dts);
     }
     for (size_t a = 0; a < attempts.size(); ++a) {
-      if (av_seek_frame(m_fmt.get(), m_stream, attempts[a].second, AVSEEK_FLAG_BACKWARD) < 0) continue;
+      if (av_seek_frame(m_fmt.get(), m_stream, attempts[a].second, AVSEEK_FLAG_BACKWARD) < 0)
+        continue;
       m_valid_from = attempts[a].first;
       if (first_picture_at_or_before(target)) return true;
     }
@@ -353,6 +375,7 @@ class VideoSource final : public FrameSource {
     m_demux_eof = false;
     m_need_seek = false;
     m_dec_next = 0;
+    m_output_count = 0;
     if (!receive()) {
       m_need_seek = true;
       return false;
@@ -375,28 +398,33 @@ class VideoSource final : public FrameSource {
 
   // Back to the first packet: a plain seek where the demuxer allows it, else reopen the file.
   void rewind() {
-    if (avformat_seek_file(m_fmt.get(), m_stream, INT64_MIN, m_pts.front(), m_pts.front(),
-                           AVSEEK_FLAG_BACKWARD) >= 0)
+    if (!m_count_mode && avformat_seek_file(m_fmt.get(), m_stream, INT64_MIN, m_pts.front(),
+                                            m_pts.front(), AVSEEK_FLAG_BACKWARD) >= 0)
       return;
-    m_fmt.reset();
-    open_demuxer();
+    open_demuxer();  // replaces m_fmt only once the new context is open
+    // Counting pictures needs the decoder exactly as fresh as at open (a flushed MPEG-4 Part 2
+    // decoder with packed B-frames outputs a different number of pictures).
+    if (m_count_mode)
+      m_dec = av::open_decoder(m_fmt->streams[m_stream], m_opt.decoder_threads, m_path);
   }
 
   // Next decoded picture with a known index into m_picture/m_picture_index; false at the end
   // of the stream or when the decoder stops producing pictures.
   bool receive() {
+    m_starved = false;
     int starved = 0;
     while (starved < kMaxPacketsWithoutFrame) {
       int r = avcodec_receive_frame(m_dec.get(), m_picture.get());
       if (r == 0) {
-        int64_t pts = m_picture->pts != AV_NOPTS_VALUE ? m_picture->pts : m_picture->best_effort_timestamp;
-        m_picture_index = index_of(pts);
+        int64_t pts =
+            m_picture->pts != AV_NOPTS_VALUE ? m_picture->pts : m_picture->best_effort_timestamp;
+        m_picture_index = m_count_mode ? m_output_count++ : index_of(pts);
         if (m_picture_index >= 0) return true;
         ++starved;
         continue;
       }
       if (r == AVERROR_EOF) return false;
-      if (r != AVERROR(EAGAIN)) return false;
+      if (r != AVERROR(EAGAIN)) break;  // decoder failure: like starvation, not the end
       if (m_demux_eof) return false;  // drained already
       ++starved;
       r = av_read_frame(m_fmt.get(), m_packet.get());
@@ -405,14 +433,30 @@ class VideoSource final : public FrameSource {
         avcodec_send_packet(m_dec.get(), nullptr);
         continue;
       }
-      if (m_packet->stream_index == m_stream) avcodec_send_packet(m_dec.get(), m_packet.get());
+      if (m_packet->stream_index == m_stream) {
+        // Pictures no other picture references and that are not wanted need not be decoded;
+        // skipping them (about half of all frames with B-pyramids) speeds up seeks and
+        // cannot change any other picture.
+        // (Not when pictures are counted: every one must come out.)
+        const bool unwanted =
+            !m_count_mode && m_packet->pts != AV_NOPTS_VALUE && m_packet->pts < m_skip_below;
+        m_dec->skip_frame = unwanted ? AVDISCARD_NONREF : AVDISCARD_DEFAULT;
+        avcodec_send_packet(m_dec.get(), m_packet.get());
+      }
       av_packet_unref(m_packet.get());
     }
+    m_starved = true;
     return false;
   }
 
   struct Key {
     int64_t index, pts, dts;
+  };
+  // Sets the pts below which decode_to does not need pictures, for the length of one call.
+  struct SkipGuard {
+    VideoSource& v;
+    SkipGuard(VideoSource& src, int64_t below) : v(src) { v.m_skip_below = below; }
+    ~SkipGuard() { v.m_skip_below = INT64_MIN; }
   };
 
   // Fixed after construction.
@@ -422,6 +466,7 @@ class VideoSource final : public FrameSource {
   AVRational m_time_base{1, 1};
   std::vector<int64_t> m_pts;  // sorted: frame i's pts in stream time base
   std::vector<Key> m_keys;     // keyframes by frame index
+  bool m_count_mode = false;   // no pts: frame i = i-th decoded picture since the start
   int64_t m_not_in_file = 0;   // frames the header announces but a truncated file lacks
   int m_keep_behind = 0, m_prefetch_depth = 0;
 
@@ -440,9 +485,11 @@ class VideoSource final : public FrameSource {
   av::PacketPtr m_packet;
   av::FramePtr m_picture;
   int64_t m_picture_index = -1;
-  int64_t m_valid_from = 0;  // pictures before the keyframe sought to are not trusted
+  int64_t m_output_count = 0;  // pictures decoded since the last rewind (count mode)
+  int64_t m_valid_from = 0;    // pictures before the keyframe sought to are not trusted
+  int64_t m_skip_below = INT64_MIN;
   av::RgbConverter m_rgb;
-  bool m_need_seek = true, m_demux_eof = false;
+  bool m_need_seek = true, m_demux_eof = false, m_starved = false;
   int64_t m_dec_next = 0;  // index of the next picture a forward decode produces
 
   // Hand-over between the threads.

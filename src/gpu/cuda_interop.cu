@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "gpu/cuda_check.cuh"
-#include "gpu/cuda_raii.cuh"
 #include "gpu/cuda_interop.h"
+#include "gpu/cuda_raii.cuh"
 
 namespace camscope::gpu {
 namespace {
@@ -45,7 +45,7 @@ class CudaInteropImpl final : public CudaInterop {
     if (slot >= m_slots.size()) m_slots.resize(slot + 1);
     const cudaError_t err = m_slots[slot].resource.register_image(texture);
     if (err == cudaSuccess) return true;
-    cudaGetLastError();  // clear the sticky-free error so later calls start clean
+    cudaGetLastError();  // reset the (non-sticky) last-error state so later checks start clean
     if (reason) *reason = std::string("cudaGraphicsGLRegisterImage: ") + cudaGetErrorString(err);
     return false;
   }
@@ -87,8 +87,9 @@ class CudaInteropImpl final : public CudaInterop {
       const int h = atlas ? c.map.grid.height() : c.map.height;
       const float* src = atlas ? m_slots[c.slot].scratch_ptr : c.map.data;
       const size_t pitch = atlas ? static_cast<size_t>(w) * sizeof(float) : c.map.pitch_bytes;
-      err = cudaMemcpy2DToArrayAsync(array, 0, 0, src, pitch, static_cast<size_t>(w) * sizeof(float),
-                                     static_cast<size_t>(h), cudaMemcpyDeviceToDevice, stream);
+      err =
+          cudaMemcpy2DToArrayAsync(array, 0, 0, src, pitch, static_cast<size_t>(w) * sizeof(float),
+                                   static_cast<size_t>(h), cudaMemcpyDeviceToDevice, stream);
       failed = "cudaMemcpy2DToArrayAsync";
       bytes += static_cast<uint64_t>(w) * h * sizeof(float);
     }
@@ -127,7 +128,9 @@ class CudaInteropImpl final : public CudaInterop {
                  "cudaStreamWaitEvent");
       return m_stream.get();
     }
-    return sync.stream ? static_cast<cudaStream_t>(sync.stream) : m_stream.get();
+    // No event: order after the producer by working on its stream. No stream either: the legacy
+    // default stream, which waits for all blocking streams (ours is non-blocking, so it would not).
+    return static_cast<cudaStream_t>(sync.stream);
   }
 
   void tile(const Copy& c, cudaStream_t stream) {

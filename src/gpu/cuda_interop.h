@@ -31,14 +31,12 @@ class CudaInterop {
   virtual uint64_t copy_to_textures(const Copy* copies, size_t count, const CudaSync& sync) = 0;
   // Fallback: copies the map (as given, not tiled) into pinned host memory owned by this object
   // and waits for it. Returns the host pointer (tightly packed rows) and the bytes moved.
-  virtual const float* copy_to_host(const MapDesc& map, const CudaSync& sync,
-                                    uint64_t* bytes) = 0;
+  virtual const float* copy_to_host(const MapDesc& map, const CudaSync& sync, uint64_t* bytes) = 0;
 };
 
 // Throws camscope::Error when no CUDA device is usable. Defined only in CUDA builds.
 std::unique_ptr<CudaInterop> create_cuda_interop();
 // The interop bridge over a CudaInterop (interop_bridge.cpp).
-std::unique_ptr<TextureBridge> make_interop_bridge(std::unique_ptr<CudaInterop> cuda,
-                                                   bool use_pbo);
+std::unique_ptr<TextureBridge> make_interop_bridge(std::unique_ptr<CudaInterop> cuda, bool use_pbo);
 
 }  // namespace camscope::gpu

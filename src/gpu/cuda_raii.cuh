@@ -42,7 +42,9 @@ class GraphicsResource {
 
 class Stream {
  public:
-  Stream() { cuda_check(cudaStreamCreateWithFlags(&m_stream, cudaStreamNonBlocking), "cudaStreamCreate"); }
+  Stream() {
+    cuda_check(cudaStreamCreateWithFlags(&m_stream, cudaStreamNonBlocking), "cudaStreamCreate");
+  }
   ~Stream() {
     if (m_stream) cudaStreamDestroy(m_stream);
   }

@@ -15,8 +15,9 @@ class HostTextureBridge final : public TextureBridge {
     for (size_t i = 0; i < count; ++i) {
       const MapDesc m = normalized(maps[i]);
       if (m.memory != Memory::Host)
-        throw Error("texture bridge: a CUDA device map was given to the host-upload bridge "
-                    "(this build has no CUDA interop); copy it to the host first");
+        throw Error(
+            "texture bridge: a CUDA device map was given to the host-upload bridge "
+            "(this build has no CUDA interop); copy it to the host first");
       m_slots.ensure(i, m);
       m_last.host_to_gl += m_slots.upload_host(i, m);
     }

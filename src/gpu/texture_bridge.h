@@ -25,8 +25,8 @@ enum class Memory { Host, Cuda };
 struct MapDesc {
   const float* data = nullptr;  // host pointer, or CUDA device pointer when memory == Cuda
   Memory memory = Memory::Host;
-  int width = 0, height = 0;    // the map; for channels: each channel's size
-  size_t pitch_bytes = 0;       // bytes between rows; 0 = width * 4; a multiple of 4
+  int width = 0, height = 0;  // the map; for channels: each channel's size
+  size_t pitch_bytes = 0;     // bytes between rows; 0 = width * 4; a multiple of 4
   // 0: one 2-D map. N > 0: N channel maps [N, height, width] (channel stride height *
   // pitch_bytes), tiled into one atlas by `grid` (default GridLayout::make(N, w, h, 1)).
   int channels = 0;
@@ -36,7 +36,8 @@ struct MapDesc {
 
 // How the producer hands over device data. Both are opaque CUDA handles (cudaStream_t,
 // cudaEvent_t) so this header stays CUDA-free. With ready_event, the bridge waits on it
-// (cudaStreamWaitEvent) in its own stream; else it works on `stream` (the producer's).
+// (cudaStreamWaitEvent) in its own stream; else it works on `stream` (the producer's; nullptr =
+// the legacy default stream).
 struct CudaSync {
   void* stream = nullptr;
   void* ready_event = nullptr;

@@ -11,8 +11,8 @@ MapDesc normalized(const MapDesc& map) {
   MapDesc m = map;
   if (!m.data) throw Error("texture bridge: map has no data");
   if (m.width <= 0 || m.height <= 0)
-    throw Error("texture bridge: map size must be positive (got " + std::to_string(m.width) +
-                "x" + std::to_string(m.height) + ")");
+    throw Error("texture bridge: map size must be positive (got " + std::to_string(m.width) + "x" +
+                std::to_string(m.height) + ")");
   if (m.channels < 0) throw Error("texture bridge: negative channel count");
   const size_t row = static_cast<size_t>(m.width) * sizeof(float);
   if (m.pitch_bytes == 0) m.pitch_bytes = row;

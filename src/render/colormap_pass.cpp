@@ -1,5 +1,7 @@
 #include "render/colormap_pass.h"
 
+#include <cmath>
+
 #include "render/shader.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -14,13 +16,6 @@ gl::ProgramHandle load_map_program(const std::string& name) {
   return gl::build_program(gl::fullscreen_vertex_shader(), fs, name);
 }
 
-void set_range(GLuint prog, const ValueRange& r) {
-  if (!(r.gamma > 0.f)) throw Error("colormap gamma must be > 0");
-  glUniform1f(glGetUniformLocation(prog, "u_lo"), r.lo);
-  glUniform1f(glGetUniformLocation(prog, "u_hi"), r.hi);
-  glUniform1f(glGetUniformLocation(prog, "u_gamma"), r.gamma);
-}
-
 void bind_map(GLuint tex, GLenum unit, GLenum filter) {
   glActiveTexture(unit);
   glBindTexture(GL_TEXTURE_2D, tex);
@@ -29,6 +24,19 @@ void bind_map(GLuint tex, GLenum unit, GLenum filter) {
 }
 
 }  // namespace
+
+RangeUniforms::RangeUniforms(GLuint prog)
+    : lo(glGetUniformLocation(prog, "u_lo")),
+      hi(glGetUniformLocation(prog, "u_hi")),
+      gamma(glGetUniformLocation(prog, "u_gamma")) {}
+
+void RangeUniforms::set(const ValueRange& r) const {
+  if (!(r.gamma > 0.f)) throw Error("colormap gamma must be > 0");
+  if (!std::isfinite(r.lo) || !std::isfinite(r.hi)) throw Error("colormap range must be finite");
+  glUniform1f(lo, r.lo);
+  glUniform1f(hi, r.hi);
+  glUniform1f(gamma, r.gamma);
+}
 
 void LutTexture::bind(Colormap map, GLenum unit) {
   glActiveTexture(unit);
@@ -43,7 +51,14 @@ void LutTexture::bind(Colormap map, GLenum unit) {
 }
 
 ColormapPass::ColormapPass()
-    : m_prog(load_map_program("colormap")), m_vao(gl::VertexArrayHandle::create()) {
+    : m_prog(load_map_program("colormap")),
+      m_vao(gl::VertexArrayHandle::create()),
+      m_range(m_prog.id()) {
+  const GLuint prog = m_prog.id();
+  m_grid_on = glGetUniformLocation(prog, "u_grid_on");
+  m_grid = glGetUniformLocation(prog, "u_grid");
+  m_grid_border = glGetUniformLocation(prog, "u_grid_border");
+  m_border_color = glGetUniformLocation(prog, "u_border_color");
   glUseProgram(m_prog.id());
   glUniform1i(glGetUniformLocation(m_prog.id(), "u_map"), 0);
   glUniform1i(glGetUniformLocation(m_prog.id(), "u_lut"), 1);
@@ -52,16 +67,14 @@ ColormapPass::ColormapPass()
 
 void ColormapPass::render(const MapTexture& map, const ColormapParams& p, RenderTarget& target) {
   if (!map.id) throw Error("colormap pass: no map texture");
-  const GLuint prog = m_prog.id();
-  glUseProgram(prog);
-  set_range(prog, p.range);
+  glUseProgram(m_prog.id());
+  m_range.set(p.range);
   const bool grid = p.grid && p.grid->valid();
-  glUniform1i(glGetUniformLocation(prog, "u_grid_on"), grid ? 1 : 0);
+  glUniform1i(m_grid_on, grid ? 1 : 0);
   if (grid) {
-    glUniform4i(glGetUniformLocation(prog, "u_grid"), p.grid->tile_w, p.grid->tile_h,
-                p.grid->cols, p.grid->count);
-    glUniform1i(glGetUniformLocation(prog, "u_grid_border"), p.grid->border);
-    glUniform4fv(glGetUniformLocation(prog, "u_border_color"), 1, p.border_color.data());
+    glUniform4i(m_grid, p.grid->tile_w, p.grid->tile_h, p.grid->cols, p.grid->count);
+    glUniform1i(m_grid_border, p.grid->border);
+    glUniform4fv(m_border_color, 1, p.border_color.data());
   }
   bind_map(map.id, GL_TEXTURE0, p.smooth && !grid ? GL_LINEAR : GL_NEAREST);
   m_lut.bind(p.colormap, GL_TEXTURE1);
@@ -75,7 +88,11 @@ void ColormapPass::render(const MapTexture& map, const ColormapParams& p, Render
 }
 
 OverlayPass::OverlayPass()
-    : m_prog(load_map_program("overlay")), m_vao(gl::VertexArrayHandle::create()) {
+    : m_prog(load_map_program("overlay")),
+      m_vao(gl::VertexArrayHandle::create()),
+      m_range(m_prog.id()),
+      m_alpha(glGetUniformLocation(m_prog.id(), "u_alpha")),
+      m_threshold(glGetUniformLocation(m_prog.id(), "u_threshold")) {
   glUseProgram(m_prog.id());
   glUniform1i(glGetUniformLocation(m_prog.id(), "u_frame"), 0);
   glUniform1i(glGetUniformLocation(m_prog.id(), "u_map"), 1);
@@ -87,11 +104,10 @@ void OverlayPass::render(GLuint frame, const MapTexture& map, const OverlayParam
                          RenderTarget& target) {
   if (!frame || !map.id) throw Error("overlay pass: missing frame or map texture");
   if (!(p.alpha >= 0.f && p.alpha <= 1.f)) throw Error("overlay alpha must be in [0, 1]");
-  const GLuint prog = m_prog.id();
-  glUseProgram(prog);
-  set_range(prog, p.range);
-  glUniform1f(glGetUniformLocation(prog, "u_alpha"), p.alpha);
-  glUniform1f(glGetUniformLocation(prog, "u_threshold"), p.threshold);
+  glUseProgram(m_prog.id());
+  m_range.set(p.range);
+  glUniform1f(m_alpha, p.alpha);
+  glUniform1f(m_threshold, p.threshold);
   bind_map(frame, GL_TEXTURE0, GL_LINEAR);
   bind_map(map.id, GL_TEXTURE1, GL_LINEAR);
   m_lut.bind(p.colormap, GL_TEXTURE2);

@@ -20,7 +20,7 @@ struct MapTexture {
 struct ColormapParams {
   Colormap colormap = Colormap::Jet;
   ValueRange range;
-  bool smooth = true;  // bilinear sampling when the target is larger; off for atlases
+  bool smooth = true;              // bilinear sampling when the target is larger; off for atlases
   std::optional<GridLayout> grid;  // draw this atlas' borders and empty cells in border_color
   std::array<float, 4> border_color{0.f, 0.f, 0.f, 1.f};
 };
@@ -42,6 +42,13 @@ class LutTexture {
   std::optional<Colormap> m_current;
 };
 
+// Uniform locations of the value mapping, looked up once per program.
+struct RangeUniforms {
+  GLint lo = -1, hi = -1, gamma = -1;
+  explicit RangeUniforms(GLuint prog = 0);
+  void set(const ValueRange& range) const;  // throws camscope::Error on gamma <= 0
+};
+
 class ColormapPass {
  public:
   ColormapPass();  // builds the program; GL thread, context current
@@ -52,6 +59,8 @@ class ColormapPass {
   gl::ProgramHandle m_prog;
   gl::VertexArrayHandle m_vao;
   LutTexture m_lut;
+  RangeUniforms m_range;
+  GLint m_grid_on = -1, m_grid = -1, m_grid_border = -1, m_border_color = -1;
 };
 
 class OverlayPass {
@@ -65,6 +74,8 @@ class OverlayPass {
   gl::ProgramHandle m_prog;
   gl::VertexArrayHandle m_vao;
   LutTexture m_lut;
+  RangeUniforms m_range;
+  GLint m_alpha = -1, m_threshold = -1;
 };
 
 }  // namespace camscope::render

@@ -4,7 +4,8 @@
 // must tile exactly like this:
 //   cols = ceil(sqrt(N)) unless given, rows = ceil(N / cols), border b pixels around every tile;
 //   tile i sits at column i % cols, row i / cols (row 0 at the top), its top-left pixel at
-//   x = b + col * (w + b), y = b + row * (h + b); atlas W = b + cols * (w + b), H = b + rows * (h + b).
+//   x = b + col * (w + b), y = b + row * (h + b); atlas W = b + cols * (w + b), H = b + rows * (h +
+//   b).
 // Pixel coordinates are image coordinates: y grows downwards, atlas row 0 is memory row 0.
 #include <cmath>
 #include <optional>
@@ -20,7 +21,7 @@ struct GridPick {
 };
 
 struct GridLayout {
-  int count = 0;            // N channels
+  int count = 0;  // N channels
   int tile_w = 0, tile_h = 0;
   int cols = 0, rows = 0;
   int border = 0;

@@ -9,9 +9,12 @@ namespace {
 
 GLenum pixel_format_of(GLenum internal_format) {
   switch (internal_format) {
-    case GL_R32F: return GL_RED;
-    case GL_RGB8: return GL_RGB;
-    default: return GL_RGBA;
+    case GL_R32F:
+      return GL_RED;
+    case GL_RGB8:
+      return GL_RGB;
+    default:
+      return GL_RGBA;
   }
 }
 GLenum pixel_type_of(GLenum internal_format) {
@@ -77,7 +80,9 @@ void Texture2D::upload_r32f(const float* data, size_t row_pitch_bytes) {
 void Texture2D::upload_rgb8(const uint8_t* data, size_t row_pitch_bytes) {
   upload(GL_RGB, GL_UNSIGNED_BYTE, data, row_pitch_bytes, 3);
 }
-void Texture2D::upload_rgba8(const uint8_t* data) { upload(GL_RGBA, GL_UNSIGNED_BYTE, data, 0, 4); }
+void Texture2D::upload_rgba8(const uint8_t* data) {
+  upload(GL_RGBA, GL_UNSIGNED_BYTE, data, 0, 4);
+}
 
 void RenderTarget::resize(int width, int height) {
   m_color.set_filter(GL_LINEAR);

@@ -20,7 +20,11 @@ class Texture2D {
   void upload_rgb8(const uint8_t* data, size_t row_pitch_bytes = 0);
   void upload_rgba8(const uint8_t* data);
   void set_filter(GLenum filter);  // GL_NEAREST or GL_LINEAR, min and mag
-  void reset() { m_tex.reset(); m_width = m_height = 0; m_format = 0; }
+  void reset() {
+    m_tex.reset();
+    m_width = m_height = 0;
+    m_format = 0;
+  }
 
   GLuint id() const { return m_tex.id(); }
   int width() const { return m_width; }

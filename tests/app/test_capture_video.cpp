@@ -19,15 +19,21 @@ namespace {
 std::string make_clip(const test::TempDir& dir, const std::string& name, const std::string& filters,
                       const std::string& codec_args, int frames = 300) {
   const std::string out = dir.str(name);
-  auto r = test::run("ffmpeg -hide_banner -loglevel error -y -f lavfi -i testsrc2=size=160x90:rate=30 "
-                     "-frames:v " + std::to_string(frames) + " " + filters + " " + codec_args + " '" + out + "'", 120);
+  auto r = test::run(
+      "ffmpeg -hide_banner -loglevel error -y -f lavfi -i testsrc2=size=160x90:rate=30 "
+      "-frames:v " +
+          std::to_string(frames) + " " + filters + " " + codec_args + " '" + out + "'",
+      120);
   REQUIRE_MESSAGE(r.status == 0, r.output);
   return out;
 }
 
 int64_t ffprobe_frame_count(const std::string& path) {
-  auto r = test::run("ffprobe -v error -select_streams v:0 -count_frames -show_entries "
-                     "stream=nb_read_frames -of csv=p=0 '" + path + "'", 120);
+  auto r = test::run(
+      "ffprobe -v error -select_streams v:0 -count_frames -show_entries "
+      "stream=nb_read_frames -of csv=p=0 '" +
+          path + "'",
+      120);
   REQUIRE(r.status == 0);
   return std::stoll(r.output);
 }
@@ -98,9 +104,10 @@ void check_clip(const std::string& path, int64_t expected_frames) {
 
 TEST_CASE("H.264 with B-frames and a 250-frame GOP seeks frame-exactly") {
   test::TempDir dir("cap_h264");
-  auto clip = make_clip(dir, "h264.mp4", "",
-                        "-c:v libx264 -preset ultrafast -bf 3 -g 250 -keyint_min 250 -sc_threshold 0 "
-                        "-pix_fmt yuv420p");
+  auto clip =
+      make_clip(dir, "h264.mp4", "",
+                "-c:v libx264 -preset ultrafast -bf 3 -g 250 -keyint_min 250 -sc_threshold 0 "
+                "-pix_fmt yuv420p");
   auto src = capture::open_source(clip);
   CHECK(src->info().kind == "video");
   CHECK(src->info().seekable);
@@ -111,6 +118,8 @@ TEST_CASE("H.264 with B-frames and a 250-frame GOP seeks frame-exactly") {
   CHECK(src->index_at_time(5.02) == 150);
   CHECK(src->pts_of(150) == doctest::Approx(5.0));
   check_clip(clip, 300);
+  // A 1 MB cache holds ~24 frames: constant eviction and reuse of evicted buffers.
+  check_random_seeks(clip, decode_all(clip), 1);
 }
 
 TEST_CASE("VP9 in WebM seeks frame-exactly") {
@@ -129,8 +138,10 @@ TEST_CASE("MJPEG in AVI seeks frame-exactly") {
 TEST_CASE("variable frame rate H.264 indexes by presentation order and seeks frame-exactly") {
   test::TempDir dir("cap_vfr");
   // Dropping 2 of every 5 frames and keeping the timestamps gives uneven frame durations.
-  auto clip = make_clip(dir, "vfr.mp4", "-vf \"select='not(eq(mod(n\\,5)\\,1))*not(eq(mod(n\\,5)\\,2))'\" -fps_mode vfr",
-                        "-c:v libx264 -preset ultrafast -bf 2 -g 250 -sc_threshold 0 -pix_fmt yuv420p", 270);
+  auto clip = make_clip(
+      dir, "vfr.mp4",
+      "-vf \"select='not(eq(mod(n\\,5)\\,1))*not(eq(mod(n\\,5)\\,2))'\" -fps_mode vfr",
+      "-c:v libx264 -preset ultrafast -bf 2 -g 250 -sc_threshold 0 -pix_fmt yuv420p", 270);
   std::vector<Frame> seq = decode_all(clip);
   REQUIRE(seq.size() == 270);
   // Gaps alternate between 1/30 s and 3/30 s.
@@ -144,7 +155,8 @@ TEST_CASE("variable frame rate H.264 indexes by presentation order and seeks fra
 
 TEST_CASE("for_each_frame walks --frames A:B from a seek") {
   test::TempDir dir("cap_range");
-  auto clip = make_clip(dir, "h264.mp4", "", "-c:v libx264 -preset ultrafast -bf 3 -g 60 -pix_fmt yuv420p", 120);
+  auto clip = make_clip(dir, "h264.mp4", "",
+                        "-c:v libx264 -preset ultrafast -bf 3 -g 60 -pix_fmt yuv420p", 120);
   std::vector<Frame> seq = decode_all(clip);
   auto src = capture::open_source(clip);
   std::vector<int64_t> seen;
@@ -162,11 +174,37 @@ TEST_CASE("for_each_frame walks --frames A:B from a seek") {
     return true;
   });
   CHECK(seen == std::vector<int64_t>{115, 116, 117, 118, 119});
-  n = capture::for_each_frame(*src, parse_frame_range(":100"), [&](const Frame& f) { return f.index < 2; });
+  n = capture::for_each_frame(*src, parse_frame_range(":100"),
+                              [&](const Frame& f) { return f.index < 2; });
   CHECK(n == 3);  // stops when the callback says so
-  CHECK_THROWS_AS(capture::for_each_frame(*src, parse_frame_range("120:130"), [](const Frame&) { return true; }),
+  CHECK_THROWS_AS(capture::for_each_frame(*src, parse_frame_range("120:130"),
+                                          [](const Frame&) { return true; }),
                   Error);
   Frame f;
   CHECK_THROWS_AS(src->seek(120, f), Error);
   CHECK_THROWS_AS(src->seek(-1, f), Error);
+}
+
+TEST_CASE(
+    "streams without timestamps (raw H.264, MPEG-4 Part 2 with B-frames in AVI) count pictures") {
+  test::TempDir dir("cap_nopts");
+  auto raw = make_clip(dir, "raw.h264", "",
+                       "-c:v libx264 -preset ultrafast -bf 3 -g 60 -pix_fmt yuv420p", 200);
+  check_clip(raw, 200);
+  auto avi = make_clip(dir, "mpeg4.avi", "", "-c:v mpeg4 -bf 2 -g 50", 200);
+  check_clip(avi, 200);
+}
+
+TEST_CASE("an animated GIF plays as a video") {
+  test::TempDir dir("cap_gif");
+  auto gif = make_clip(dir, "anim.gif", "", "", 12);
+  auto src = capture::open_source(gif);
+  CHECK(src->info().frame_count == 12);
+  std::vector<Frame> seq;
+  Frame f;
+  while (src->next(f)) seq.push_back(f);
+  REQUIRE(seq.size() == 12);
+  CHECK(seq[3].rgb != seq[4].rgb);
+  REQUIRE(src->seek(4, f));
+  CHECK(f.rgb == seq[4].rgb);
 }

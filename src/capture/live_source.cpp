@@ -1,12 +1,14 @@
-// Webcams through libavdevice's V4L2 input. A grab thread keeps only the newest picture (live
-// input drops stale frames). Its watchdog declares the device Lost when no picture arrives for
-// watchdog_s seconds (unplugged, driver stall), then reopens it every half second
-// (Reconnecting) until pictures flow again. next() never blocks and never throws for that.
+// Live inputs through libavdevice: webcams (V4L2), or any other device input. A grab thread
+// keeps only the newest picture (live input drops stale frames). Its watchdog declares the device
+// Lost when no picture arrives for watchdog_s seconds (unplugged, driver stall), then reopens it
+// every half second (Reconnecting) until pictures flow again. next() never blocks and never throws
+// for that.
 #include <sys/stat.h>
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -25,32 +27,36 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-class WebcamSource final : public FrameSource {
+void register_devices() {
+  static std::once_flag once;
+  std::call_once(once, [] { avdevice_register_all(); });
+}
+
+class LiveSource final : public FrameSource {
  public:
-  WebcamSource(const std::string& uri, const std::string& device, const std::string& size,
-               const std::string& format, const SourceOptions& opt)
-      : m_device(device), m_size(size), m_format(format), m_watchdog(opt.watchdog_s) {
+  LiveSource(const std::string& uri, const std::string& input_format, const std::string& device,
+             const std::map<std::string, std::string>& options, const SourceOptions& opt)
+      : m_input_format(input_format),
+        m_device(device),
+        m_options(options),
+        m_watchdog(opt.watchdog_s) {
     av::quiet_logging();
-    static std::once_flag once;
-    std::call_once(once, [] { avdevice_register_all(); });
-    struct stat st {};
-    if (::stat(device.c_str(), &st) != 0)
-      throw Error(uri + ": no camera at " + device + " (is a webcam connected?)");
-    if (!S_ISCHR(st.st_mode)) throw Error(uri + ": " + device + " is not a video device");
+    register_devices();
     open_device(uri);  // errors at open are reported to the user, not retried
-    m_info.kind = "webcam";
+    m_info.kind = input_format == "video4linux2" ? "webcam" : "live";
     m_info.uri = uri;
     AVStream* s = m_fmt->streams[m_stream];
     m_info.width = s->codecpar->width;
     m_info.height = s->codecpar->height;
-    if (s->avg_frame_rate.num > 0 && s->avg_frame_rate.den > 0) m_info.fps = av_q2d(s->avg_frame_rate);
+    if (s->avg_frame_rate.num > 0 && s->avg_frame_rate.den > 0)
+      m_info.fps = av_q2d(s->avg_frame_rate);
     m_info.live = true;
     m_info.seekable = false;
     m_start = Clock::now();
     m_thread = std::thread([this] { grab_main(); });
   }
 
-  ~WebcamSource() override {
+  ~LiveSource() override {
     m_stop = true;
     if (m_thread.joinable()) m_thread.join();
   }
@@ -73,15 +79,14 @@ class WebcamSource final : public FrameSource {
 
  private:
   void open_device(const std::string& what) {
-    const AVInputFormat* v4l2 = av_find_input_format("video4linux2");
-    if (!v4l2) throw Error(what + ": this FFmpeg has no video4linux2 input");
+    const AVInputFormat* input = av_find_input_format(m_input_format.c_str());
+    if (!input) throw Error(what + ": this FFmpeg has no " + m_input_format + " input");
     AVDictionary* opts = nullptr;
-    if (!m_size.empty()) av_dict_set(&opts, "video_size", m_size.c_str(), 0);
-    if (!m_format.empty()) av_dict_set(&opts, "input_format", m_format.c_str(), 0);
+    for (const auto& [key, value] : m_options) av_dict_set(&opts, key.c_str(), value.c_str(), 0);
     AVFormatContext* raw = avformat_alloc_context();
     // Non-blocking reads keep the grab thread responsive to the watchdog and to shutdown.
     raw->flags |= AVFMT_FLAG_NONBLOCK;
-    int r = avformat_open_input(&raw, m_device.c_str(), v4l2, &opts);
+    int r = avformat_open_input(&raw, m_device.c_str(), input, &opts);
     av_dict_free(&opts);
     if (r < 0) throw Error(what + ": cannot open " + m_device + " (" + av::error_text(r) + ")");
     av::FormatPtr fmt(raw);
@@ -106,8 +111,10 @@ class WebcamSource final : public FrameSource {
       }
       int r = av_read_frame(m_fmt.get(), pkt.get());
       if (r == AVERROR(EAGAIN)) {
-        if (std::chrono::duration<double>(Clock::now() - last_picture).count() > m_watchdog) lose("no frames");
-        else std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        if (std::chrono::duration<double>(Clock::now() - last_picture).count() > m_watchdog)
+          lose("no frames");
+        else
+          std::this_thread::sleep_for(std::chrono::milliseconds(2));
         continue;
       }
       if (r < 0) {
@@ -138,7 +145,8 @@ class WebcamSource final : public FrameSource {
 
   void reconnect() {
     m_state = SourceState::Reconnecting;
-    for (int i = 0; i < 5 && !m_stop; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    for (int i = 0; i < 5 && !m_stop; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
     if (m_stop) return;
     try {
       open_device(m_info.uri);
@@ -149,7 +157,8 @@ class WebcamSource final : public FrameSource {
     }
   }
 
-  std::string m_device, m_size, m_format;
+  std::string m_input_format, m_device;
+  std::map<std::string, std::string> m_options;
   double m_watchdog;
   SourceInfo m_info;
   Clock::time_point m_start;
@@ -171,10 +180,25 @@ class WebcamSource final : public FrameSource {
 }  // namespace
 
 std::unique_ptr<FrameSource> make_webcam_source(const std::string& uri, const std::string& device,
-                                                const std::string& size,
-                                                const std::string& format,
+                                                const std::string& size, const std::string& format,
                                                 const SourceOptions& opt) {
-  return std::make_unique<WebcamSource>(uri, device, size, format, opt);
+  struct stat st {};
+  if (::stat(device.c_str(), &st) != 0)
+    throw Error(uri + ": no camera at " + device + " (is a webcam connected?)");
+  if (!S_ISCHR(st.st_mode)) throw Error(uri + ": " + device + " is not a video device");
+  std::map<std::string, std::string> options;
+  if (!size.empty()) options["video_size"] = size;
+  if (!format.empty()) options["input_format"] = format;
+  auto src = std::make_unique<LiveSource>(uri, "video4linux2", device, options, opt);
+  return src;
+}
+
+std::unique_ptr<FrameSource> make_live_source(const std::string& uri,
+                                              const std::string& input_format,
+                                              const std::string& url,
+                                              const std::map<std::string, std::string>& options,
+                                              const SourceOptions& opt) {
+  return std::make_unique<LiveSource>(uri, input_format, url, options, opt);
 }
 
 }  // namespace camscope::capture
