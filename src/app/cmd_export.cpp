@@ -1,7 +1,347 @@
-// Placeholder until the export command lands; reports itself clearly instead of doing nothing.
+// `camscope export`: headless batch export (DESIGN.md "Command line"): per frame the normalized
+// map as .npy, optionally the raw attribution and an overlay (PNG per frame or one MP4), plus a
+// summary.json. Frames are processed in order; nothing is overwritten without --force.
+#include <signal.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+
 #include "app/commands.h"
+#include "capture/frame_source.h"
+#include "explain/explain.h"
+#include "explain/overlay.h"
+#include "explain/sanity.h"
+#include "model/model.h"
+#include "render/colormap.h"
+#include "util/args.h"
 #include "util/error.h"
+#include "util/frame_range.h"
+#include "util/fs.h"
+#include "util/image_io.h"
+#include "util/json.h"
+#include "util/npy.h"
 
 namespace camscope::app {
-int cmd_export(int, const char* const*) { throw Error("'export' is not available in this build yet"); }
+namespace {
+
+const char* kExportHelp =
+    "usage: camscope export --input SRC --out DIR [options]\n"
+    "  --model PATH          TorchScript model (default: the built-in model)\n"
+    "  --model-config PATH   sidecar JSON (default: M.json beside M.pt)\n"
+    "  --input SRC           image, folder, video, webcam:N, synthetic[:seed]\n"
+    "  --frames A:B          half-open range of source frame indices\n"
+    "  --layer PATH          module path (default: the model's default layer)\n"
+    "  --method NAME         activation cam gradcam gradcampp xgradcam layercam scorecam\n"
+    "                        eigencam saliency gradxinput smoothgrad intgrad guidedbp\n"
+    "                        guidedgradcam (default gradcam)\n"
+    "  --target top1|INDEX   class to explain (default top1)\n"
+    "  --device auto|cpu|cuda\n"
+    "  --raw                 also write raw_%06d.npy (before normalization)\n"
+    "  --overlay png|mp4|none  overlay output (default png)\n"
+    "  --colormap NAME       jet turbo viridis inferno gray (default jet)\n"
+    "  --alpha X             overlay opacity in [0, 1] (default 0.5)\n"
+    "  --seed S              SmoothGrad noise / randomization seed (default 0)\n"
+    "  --sanity              also run the parameter-randomization sanity check (Adebayo et\n"
+    "                        al. 2018) on the first frame: sanity.json + a table on stdout\n"
+    "  --force               overwrite existing files in DIR\n";
+
+enum class OverlayKind { Png, Mp4, None };
+
+using Clock = std::chrono::steady_clock;
+double ms_since(Clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+int64_t parse_target(const std::string& s) {
+  if (s.empty() || s == "top1") return -1;
+  char* end = nullptr;
+  long long v = std::strtoll(s.c_str(), &end, 10);
+  if (*end != '\0' || v < 0) throw Error("--target expects top1 or a class index >= 0, got '" + s + "'");
+  return v;
+}
+
+double parse_alpha(const std::string& s) {
+  char* end = nullptr;
+  double v = std::strtod(s.c_str(), &end);
+  if (s.empty() || *end != '\0' || !(v >= 0.0 && v <= 1.0))
+    throw Error("--alpha expects a number in [0, 1], got '" + s + "'");
+  return v;
+}
+
+std::string default_model_path() {
+#ifdef CAMSCOPE_ASSET_DIR
+  return std::string(CAMSCOPE_ASSET_DIR) + "/builtin.pt";
+#else
+  return "assets/builtin.pt";
+#endif
+}
+
+// Writes raw RGB frames into the ffmpeg CLI, which encodes H.264.
+class Mp4Writer {
+ public:
+  Mp4Writer(const std::string& path, int width, int height, double fps)
+      : m_path(path), m_width(width), m_height(height) {
+    // yuv420p needs even sizes: pad by one pixel when odd rather than resizing the frames.
+    std::string cmd = "ffmpeg -hide_banner -loglevel error -y -f rawvideo -pix_fmt rgb24 -s " +
+                      std::to_string(width) + "x" + std::to_string(height) + " -r " +
+                      std::to_string(fps > 0 ? fps : 25.0) +
+                      " -i - -vf pad=ceil(iw/2)*2:ceil(ih/2)*2 -c:v libx264 -pix_fmt yuv420p '" +
+                      path + "'";
+    // A dead ffmpeg must turn into an error message, not a SIGPIPE that kills us.
+    m_old_sigpipe = ::signal(SIGPIPE, SIG_IGN);
+    m_pipe = ::popen(cmd.c_str(), "w");
+    if (!m_pipe) throw Error("cannot start ffmpeg to write " + path);
+  }
+  ~Mp4Writer() {
+    if (m_pipe) ::pclose(m_pipe);
+    ::signal(SIGPIPE, m_old_sigpipe);
+  }
+  Mp4Writer(const Mp4Writer&) = delete;
+  Mp4Writer& operator=(const Mp4Writer&) = delete;
+
+  void write(const torch::Tensor& hwc_u8) {
+    auto t = hwc_u8;
+    if (t.size(0) != m_height || t.size(1) != m_width) {
+      // Mixed frame sizes (a folder): fit each frame to the video's size.
+      t = at::upsample_bilinear2d(t.permute({2, 0, 1}).unsqueeze(0).to(torch::kFloat),
+                                  {m_height, m_width}, false, c10::nullopt, c10::nullopt)[0]
+              .permute({1, 2, 0})
+              .round()
+              .clamp(0, 255)
+              .to(torch::kUInt8);
+    }
+    t = t.contiguous();
+    size_t n = static_cast<size_t>(t.numel());
+    if (std::fwrite(t.data_ptr<uint8_t>(), 1, n, m_pipe) != n)
+      throw Error("ffmpeg stopped accepting frames for " + m_path + " (is ffmpeg installed?)");
+  }
+  void close() {
+    int st = ::pclose(m_pipe);
+    m_pipe = nullptr;
+    if (st != 0) throw Error("ffmpeg failed to write " + m_path + " (exit status " + std::to_string(st) + ")");
+  }
+
+ private:
+  std::string m_path;
+  int m_width, m_height;
+  FILE* m_pipe = nullptr;
+  void (*m_old_sigpipe)(int) = SIG_DFL;
+};
+
+class Progress {
+ public:
+  explicit Progress(int64_t total) : m_total(total), m_t0(Clock::now()) {}
+  void update(int64_t done) {
+    if (m_total <= 1) return;
+    const int width = 30;
+    int fill = static_cast<int>(width * done / m_total);
+    double s = ms_since(m_t0) / 1000.0;
+    std::fprintf(stderr, "\r[%.*s%*s] %lld/%lld frames, %.1f fps", fill,
+                 "##############################", width - fill, "", static_cast<long long>(done),
+                 static_cast<long long>(m_total), s > 0 ? done / s : 0.0);
+    if (done == m_total) std::fputc('\n', stderr);
+    std::fflush(stderr);
+  }
+
+ private:
+  int64_t m_total;
+  Clock::time_point m_t0;
+};
+
+void write_map_npy(const std::string& path, const torch::Tensor& t) {
+  auto c = t.detach().to(torch::kCPU, torch::kFloat).contiguous();
+  write_npy(path, c.data_ptr<float>(), c.sizes().vec());
+}
+
+// Cascading randomization on one frame: a table on stdout and sanity.json.
+void write_sanity(const std::string& path, model::Model& model, const torch::Tensor& x,
+                  explain::Request req, int64_t target) {
+  req.target = target;
+  explain::SanityReport rep = explain::sanity_check(model, x, req, req.seed);
+  Json j;
+  j["method"] = rep.method;
+  j["layer"] = rep.layer;
+  j["target"] = rep.target;
+  j["seed"] = req.seed;
+  j["steps"] = Json::array();
+  std::printf("sanity check (cascading randomization), method %s, layer %s, target %lld\n",
+              rep.method.c_str(), rep.layer.c_str(), static_cast<long long>(rep.target));
+  std::printf("%-28s %10s %14s\n", "randomized down to", "spearman", "spearman_abs");
+  for (const auto& s : rep.steps) {
+    j["steps"].push_back({{"block", s.block}, {"spearman", s.spearman}, {"spearman_abs", s.spearman_abs}});
+    std::printf("%-28s %10.4f %14.4f\n", s.block.c_str(), s.spearman, s.spearman_abs);
+  }
+  write_json_file(path, j);
+}
+
+}  // namespace
+
+int cmd_export(int argc, const char* const* argv) {
+  Args args(argc, argv,
+            {"model", "model-config", "input", "frames", "layer", "method", "target", "device",
+             "overlay", "colormap", "alpha", "out", "seed"},
+            {"raw", "force", "help", "sanity"});
+  if (args.flag("help")) {
+    std::fputs(kExportHelp, stdout);
+    return 0;
+  }
+  if (!args.positional().empty())
+    throw Error("export: unexpected argument '" + args.positional()[0] + "'");
+
+  // Everything that can be checked without the model or the input, first.
+  const std::string out = args.get("out");
+  if (out.empty()) throw Error("export needs --out DIR");
+  const std::string input = args.get("input");
+  if (input.empty()) throw Error("export needs --input SRC (image, folder, video, webcam:N, synthetic[:seed])");
+  explain::Request req;
+  req.method = explain::parse_method(args.get("method", "gradcam"));
+  req.layer = args.get("layer");
+  req.target = parse_target(args.get("target", "top1"));
+  if (args.has("seed")) {
+    const std::string s = args.get("seed");
+    char* end = nullptr;
+    unsigned long long v = std::strtoull(s.c_str(), &end, 10);
+    if (s.empty() || *end != '\0' || s[0] == '-') throw Error("--seed expects an integer >= 0, got '" + s + "'");
+    req.seed = v;
+  }
+  const render::Lut lut = render::colormap_lut(render::parse_colormap(args.get("colormap", "jet")));
+  const double alpha = parse_alpha(args.get("alpha", "0.5"));
+  OverlayKind overlay_kind;
+  const std::string ov = args.get("overlay", "png");
+  if (ov == "png") overlay_kind = OverlayKind::Png;
+  else if (ov == "mp4") overlay_kind = OverlayKind::Mp4;
+  else if (ov == "none") overlay_kind = OverlayKind::None;
+  else throw Error("--overlay expects png, mp4 or none, got '" + ov + "'");
+  FrameRange range;
+  if (args.has("frames")) range = parse_frame_range(args.get("frames"));
+  const bool force = args.flag("force"), raw = args.flag("raw"), sanity = args.flag("sanity");
+
+  model::Model::Options mopt;
+  mopt.path = args.get("model");
+  if (mopt.path.empty()) {
+    mopt.path = default_model_path();
+    if (!std::filesystem::exists(mopt.path))
+      throw Error("built-in model " + mopt.path + " not found; pass --model PATH");
+  }
+  mopt.config_path = args.get("model-config");
+  mopt.device = args.get("device", "auto");
+
+  auto source = capture::open_source(input);
+  const capture::SourceInfo& info = source->info();
+  if (info.frame_count < 0 && range.end < 0)
+    throw Error("input '" + input + "' has no end; pass --frames A:B");
+  const int64_t total = range.size(info.frame_count);
+  if (total == 0)
+    throw Error("--frames selects no frames of '" + input + "' (" + std::to_string(info.frame_count) +
+                " frames)");
+
+  auto model = model::Model::load(mopt);
+  if (req.target >= model->num_classes())
+    throw Error("target class " + std::to_string(req.target) + " out of range: the model has " +
+                std::to_string(model->num_classes()) + " classes (0.." +
+                std::to_string(model->num_classes() - 1) + ")");
+  if (req.layer.empty()) req.layer = model->default_layer();
+  model->layer(req.layer);  // nonexistent layer: fail before any frame is decoded
+
+  // Refuse to overwrite before writing anything.
+  ensure_directory(out);
+  namespace stdfs = std::filesystem;
+  auto in_out = [&](const std::string& name) { return (stdfs::path(out) / name).string(); };
+  const std::string summary_path = in_out("summary.json"), mp4_path = in_out("overlay.mp4");
+  const std::string sanity_path = in_out("sanity.json");
+  check_writable(summary_path, force);
+  if (sanity) check_writable(sanity_path, force);
+  if (overlay_kind == OverlayKind::Mp4) check_writable(mp4_path, force);
+  if (total > 0) {
+    for (int64_t i = range.begin; i < range.begin + total; ++i) {
+      check_writable(in_out(format_index("cam_%06d.npy", i)), force);
+      if (raw) check_writable(in_out(format_index("raw_%06d.npy", i)), force);
+      if (overlay_kind == OverlayKind::Png)
+        check_writable(in_out(format_index("overlay_%06d.png", i)), force);
+    }
+  }
+
+  Json summary;
+  summary["model"] = model->path();
+  summary["layer"] = req.layer;
+  summary["method"] = explain::method_name(req.method);
+  summary["device"] = model->device_name();
+  summary["frames"] = Json::array();
+
+  std::unique_ptr<Mp4Writer> mp4;
+  Progress progress(total);
+  capture::Frame frame;
+  int64_t done = 0;
+  auto t_decode = Clock::now();
+  bool have = false;
+  if (range.begin > 0 && info.seekable) {
+    have = source->seek(range.begin, frame);
+  } else {
+    while ((have = source->next(frame)) && frame.index < range.begin) {
+    }
+  }
+  while (have && range.contains(frame.index)) {
+    std::map<std::string, double> timings;
+    std::vector<std::string> order;
+    auto add = [&](const std::string& k, double v) {
+      if (!timings.count(k)) order.push_back(k);
+      timings[k] += v;
+    };
+    add("decode", ms_since(t_decode));
+
+    auto t0 = Clock::now();
+    torch::Tensor x = model->preprocess(frame.rgb.data(), frame.width, frame.height);
+    add("preprocess", ms_since(t0));
+    explain::Result r = explain::explain(*model, x, req);
+    for (const auto& [k, v] : r.timings_ms) add(k, v);
+
+    t0 = Clock::now();
+    const int64_t idx = frame.index;
+    if (!force) check_writable(in_out(format_index("cam_%06d.npy", idx)), force);
+    write_map_npy(in_out(format_index("cam_%06d.npy", idx)), r.map);
+    if (raw) write_map_npy(in_out(format_index("raw_%06d.npy", idx)), r.raw);
+    if (overlay_kind != OverlayKind::None) {
+      auto img = torch::from_blob(frame.rgb.data(), {frame.height, frame.width, 3}, torch::kUInt8);
+      auto blended = explain::overlay(img, r.map, lut.data(), alpha).contiguous();
+      if (overlay_kind == OverlayKind::Png) {
+        write_png(in_out(format_index("overlay_%06d.png", idx)), blended.data_ptr<uint8_t>(),
+                  frame.width, frame.height, 3);
+      } else {
+        if (!mp4) mp4 = std::make_unique<Mp4Writer>(mp4_path, frame.width, frame.height, info.fps);
+        mp4->write(blended);
+      }
+    }
+    add("write", ms_since(t0));
+
+    Json fj;
+    fj["index"] = idx;
+    fj["pts"] = frame.pts;
+    fj["source_size"] = {frame.width, frame.height};
+    Json top = Json::array();
+    for (const auto& [cls, p] : explain::top_classes(r.logits, 5))
+      top.push_back({{"class", cls}, {"label", model->label(cls)}, {"score", p}});
+    fj["top"] = top;
+    fj["target"] = r.target;
+    Json tj = Json::object();
+    for (const auto& k : order) tj[k] = timings[k];
+    fj["timings_ms"] = tj;
+    summary["frames"].push_back(fj);
+    if (sanity && done == 0) write_sanity(sanity_path, *model, x, req, r.target);
+
+    progress.update(++done);
+    if (total > 0 && done >= total) break;
+    t_decode = Clock::now();
+    have = source->next(frame);
+  }
+  if (mp4) mp4->close();
+  if (done == 0) throw Error("no frames decoded from '" + input + "' in the requested range");
+  if (total > 1 && done < total) std::fputc('\n', stderr);  // the progress line ended early (short video)
+  write_json_file(summary_path, summary);
+  return 0;
+}
+
 }  // namespace camscope::app

@@ -64,8 +64,9 @@ class StageTimer {
   std::chrono::steady_clock::time_point m_t0;
 };
 
-void check_feature_layer(const model::Model& model, const model::LayerInfo& info, Method m) {
-  const auto& s = info.output_shape;
+// `shape`: the layer's output shape (from the layer table, or the tap at run time).
+void check_feature_layer(const model::Model& model, const std::string& path,
+                         const std::vector<int64_t>& s, Method m) {
   std::string why;
   if (s.empty()) why = "has no tensor output";
   else if (s.size() != 4) why = "has output " + shape_str(s) + " without spatial dimensions";
@@ -73,10 +74,11 @@ void check_feature_layer(const model::Model& model, const model::LayerInfo& info
   if (why.empty()) return;
   std::string hint;
   try {
-    hint = " (try --layer " + model.default_layer() + ")";
+    const std::string def = model.default_layer();
+    if (def != path) hint = " (try --layer " + def + ")";
   } catch (const Error&) {
   }
-  throw Error("layer '" + info.path + "' " + why + "; " + method_name(m) +
+  throw Error("layer '" + path + "' " + why + "; " + method_name(m) +
               " needs a [N, K, h, w] feature map" + hint);
 }
 
@@ -229,7 +231,9 @@ Result explain(model::Model& model, const torch::Tensor& input, const Request& r
   }
   if (!r.layer.empty()) {
     const auto& info = model.layer(r.layer);  // throws with the closest paths
-    if (needs_layer(m)) check_feature_layer(model, info, m);
+    // An empty shape means the layer table could not probe it; the tap decides below.
+    if (needs_layer(m) && !info.output_shape.empty())
+      check_feature_layer(model, r.layer, info.output_shape, m);
   }
 
   const int64_t H = input.size(2), W = input.size(3);
@@ -251,8 +255,10 @@ Result explain(model::Model& model, const torch::Tensor& input, const Request& r
     r.activation = p.A;
     r.gradient = p.G;
     r.target = p.target;
-    if (needs_layer(m) && (!p.A.defined() || p.A.dim() != 3))
-      throw Error("layer '" + r.layer + "' did not produce a [N, K, h, w] feature map");
+    if (needs_layer(m))
+      check_feature_layer(model, r.layer,
+                          p.A.defined() ? p.A.unsqueeze(0).sizes().vec() : std::vector<int64_t>{},
+                          m);
   };
 
   switch (m) {
