@@ -12,10 +12,11 @@
 
 #include "app/commands.h"
 #include "capture/frame_source.h"
-#include "explain/colormap.h"
 #include "explain/explain.h"
+#include "explain/overlay.h"
 #include "explain/sanity.h"
 #include "model/model.h"
+#include "render/colormap.h"
 #include "util/args.h"
 #include "util/error.h"
 #include "util/frame_range.h"
@@ -207,7 +208,7 @@ int cmd_export(int argc, const char* const* argv) {
     if (s.empty() || *end != '\0' || s[0] == '-') throw Error("--seed expects an integer >= 0, got '" + s + "'");
     req.seed = v;
   }
-  const explain::Colormap cmap = explain::parse_colormap(args.get("colormap", "jet"));
+  const render::Lut lut = render::colormap_lut(render::parse_colormap(args.get("colormap", "jet")));
   const double alpha = parse_alpha(args.get("alpha", "0.5"));
   OverlayKind overlay_kind;
   const std::string ov = args.get("overlay", "png");
@@ -305,7 +306,7 @@ int cmd_export(int argc, const char* const* argv) {
     if (raw) write_map_npy(in_out(format_index("raw_%06d.npy", idx)), r.raw);
     if (overlay_kind != OverlayKind::None) {
       auto img = torch::from_blob(frame.rgb.data(), {frame.height, frame.width, 3}, torch::kUInt8);
-      auto blended = explain::overlay(img, r.map, cmap, alpha).contiguous();
+      auto blended = explain::overlay(img, r.map, lut.data(), alpha).contiguous();
       if (overlay_kind == OverlayKind::Png) {
         write_png(in_out(format_index("overlay_%06d.png", idx)), blended.data_ptr<uint8_t>(),
                   frame.width, frame.height, 3);

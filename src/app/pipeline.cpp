@@ -160,6 +160,7 @@ struct Pipeline::Impl {
   uint64_t model_generation = 1;
   bool sanity_requested = false;
   SanityResult sanity;
+  uint64_t sanity_generation = 0;
   std::string pending_model;
   bool has_pending_model = false;
 
@@ -169,6 +170,7 @@ struct Pipeline::Impl {
   capture::SourceState source_state = capture::SourceState::Ok;
   std::string pending_input;
   bool has_pending_input = false;
+  int opening = 0;  // open_model/open_input calls not finished yet (success or failure)
   uint64_t source_generation = 1;
 
   // Request.
@@ -226,8 +228,10 @@ void Pipeline::Impl::capture_loop() {
         err = e.what();
       }
       lk.lock();
+      --opening;
       if (!s) {
         status = err;
+        cv_result.notify_all();
         continue;
       }
       source = std::move(s);
@@ -419,6 +423,7 @@ void Pipeline::Impl::run_sanity_locked(std::unique_lock<std::mutex>& lk) {
   model::Model* m = model.get();
   sanity = SanityResult{};
   sanity.running = true;
+  ++sanity_generation;
   sanity.frame_index = r->frame_index;
   sanity.method = r->params.method;
   sanity.layer = r->params.layer;
@@ -443,6 +448,7 @@ void Pipeline::Impl::run_sanity_locked(std::unique_lock<std::mutex>& lk) {
   out.elapsed_ms = ms_since(t0);
   lk.lock();
   sanity = std::move(out);
+  ++sanity_generation;
   cv_result.notify_all();
 }
 
@@ -476,8 +482,10 @@ void Pipeline::Impl::worker_loop() {
         err = e.what();
       }
       lk.lock();
+      --opening;
       if (!m) {
         status = err;
+        cv_result.notify_all();
         continue;
       }
       model = std::move(m);
@@ -543,9 +551,13 @@ void Pipeline::Impl::worker_loop() {
       ++stats.cache_hits;
       if (f && f->index == index) frame_taken = true;
     }
+    // Deriving copies the channel stack; do it unlocked so the GL thread never waits on it.
+    const uint64_t generation = model_generation;
+    lk.unlock();
     auto r = derive(*entry, p, index, from_cache, req);
+    lk.lock();
     r->serial = ++result_serial;
-    r->model_generation = model_generation;
+    r->model_generation = generation;
     result = std::move(r);
     stats.cache_size = cache.size();
     done_req = req;
@@ -558,6 +570,9 @@ void Pipeline::Impl::worker_loop() {
 
 Pipeline::Pipeline(const PipelineOptions& opt, const ViewParams& params)
     : m(std::make_unique<Impl>(opt)) {
+  // The input first: a bad path is reported before the model spends time loading.
+  m->source = capture::open_source(opt.input);
+  m->source_info = m->source->info();
   m->model = load_model(opt, opt.model);
   m->info = describe(*m->model, m->model_generation);
   m->gate_paths = explain::find_channel_gates(*m->model);
@@ -567,8 +582,6 @@ Pipeline::Pipeline(const PipelineOptions& opt, const ViewParams& params)
     throw Error("--target " + std::to_string(params.target) + " is out of range (the model has " +
                 std::to_string(m->model->num_classes()) + " classes)");
   m->params = params;
-  m->source = capture::open_source(opt.input);
-  m->source_info = m->source->info();
   m->capture_thread = std::thread([this] { m->capture_loop(); });
   m->worker_thread = std::thread([this] { m->worker_loop(); });
 }
@@ -615,15 +628,19 @@ int64_t Pipeline::wanted_index() const {
 
 void Pipeline::open_model(const std::string& path) {
   std::lock_guard<std::mutex> lk(m->mu);
+  if (m->has_pending_model) --m->opening;  // replaces a request not started yet
   m->pending_model = path;
   m->has_pending_model = true;
+  ++m->opening;
   m->cv_worker.notify_all();
 }
 
 void Pipeline::open_input(const std::string& spec) {
   std::lock_guard<std::mutex> lk(m->mu);
+  if (m->has_pending_input) --m->opening;
   m->pending_input = spec;
   m->has_pending_input = true;
+  ++m->opening;
   m->cv_capture.notify_all();
 }
 
@@ -639,14 +656,13 @@ uint64_t Pipeline::request_serial() const {
 
 bool Pipeline::is_current(const FrameResult& r) const {
   std::lock_guard<std::mutex> lk(m->mu);
-  return r.request_serial == m->req_serial;
+  return r.request_serial == m->req_serial && m->opening == 0;
 }
 
 std::shared_ptr<const FrameResult> Pipeline::wait_current(std::chrono::milliseconds timeout) {
   std::unique_lock<std::mutex> lk(m->mu);
   const bool ok = m->cv_result.wait_for(lk, timeout, [&] {
-    return m->stop || (m->result && m->result->request_serial == m->req_serial &&
-                       !m->has_pending_model && !m->has_pending_input);
+    return m->stop || (m->result && m->result->request_serial == m->req_serial && m->opening == 0);
   });
   if (!ok || m->stop) return nullptr;
   return m->result;
@@ -656,7 +672,18 @@ void Pipeline::run_sanity() {
   std::lock_guard<std::mutex> lk(m->mu);
   m->sanity_requested = true;
   m->sanity.running = true;
+  ++m->sanity_generation;
   m->cv_worker.notify_all();
+}
+
+uint64_t Pipeline::sanity_generation() const {
+  std::lock_guard<std::mutex> lk(m->mu);
+  return m->sanity_generation;
+}
+
+uint64_t Pipeline::source_generation() const {
+  std::lock_guard<std::mutex> lk(m->mu);
+  return m->source_generation;
 }
 
 SanityResult Pipeline::sanity() const {

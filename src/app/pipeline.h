@@ -63,17 +63,20 @@ class Pipeline {
   std::shared_ptr<const FrameResult> latest() const;
   // Serial of the newest request (params, seek or new live frame).
   uint64_t request_serial() const;
-  // True when `r` answers the current params and wanted frame.
+  // True when `r` answers the current params and wanted frame (and nothing is being opened).
   bool is_current(const FrameResult& r) const;
-  // Blocks until a result answering the current request is published (or timeout: nullptr).
+  // Blocks until a result answering the current request is published and no model or input
+  // is being opened (or timeout: nullptr). A failed open counts as finished: see status().
   std::shared_ptr<const FrameResult> wait_current(std::chrono::milliseconds timeout);
 
   // Runs the sanity check on the current frame and params after the current work (async).
   void run_sanity();
   SanityResult sanity() const;
+  uint64_t sanity_generation() const;  // changes whenever sanity() does
 
   std::shared_ptr<const ModelInfo> model_info() const;
   capture::SourceInfo source_info() const;
+  uint64_t source_generation() const;  // changes when another input is opened
   capture::SourceState source_state() const;
   std::string status() const;  // last error or progress message ("" when fine)
   PipelineStats stats() const;

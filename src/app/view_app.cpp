@@ -10,6 +10,7 @@
 #include <ctime>
 #include <fstream>
 #include <memory>
+#include <thread>
 
 #include "app/recorder.h"
 #include "app/script.h"
@@ -105,6 +106,8 @@ class ViewSession {
   std::shared_ptr<const FrameResult> m_result;
   std::shared_ptr<const ModelInfo> m_model;
   capture::SourceInfo m_source;
+  uint64_t m_source_generation = 0;
+  uint64_t m_sanity_generation = ~0ull;
   ViewParams m_sent_params;
   int64_t m_sent_wanted = -1;
   std::string m_message;
@@ -191,14 +194,17 @@ void ViewSession::refresh_model_info() {
     }
     if (m_model) m_textures->update_filters(*m_model);
   }
-  const capture::SourceInfo src = m_pipeline->source_info();
-  if (src.uri != m_source.uri || src.kind != m_source.kind) {
-    m_state.playback.wanted = 0;
-    m_state.playback.position = 0;
-    m_sent_wanted = 0;
-    m_message = "opened " + src.uri;
+  const uint64_t gen = m_pipeline->source_generation();
+  if (gen != m_source_generation) {
+    m_source = m_pipeline->source_info();
+    if (m_source_generation != 0) {
+      m_state.playback.wanted = 0;
+      m_state.playback.position = 0;
+      m_sent_wanted = 0;
+      m_message = "opened " + m_source.uri;
+    }
+    m_source_generation = gen;
   }
-  m_source = src;
 }
 
 void ViewSession::tick_playback(double dt) {
@@ -562,10 +568,14 @@ void ViewSession::fill_inputs() {
   m_in.result = m_result.get();
   m_in.result_current = m_result && m_pipeline->is_current(*m_result);
   m_in.model = m_model.get();
-  m_in.source = m_source;
+  m_in.source = &m_source;
   m_in.source_state = m_pipeline->source_state();
   m_in.stats = m_pipeline->stats();
-  m_in.sanity = m_pipeline->sanity();
+  const uint64_t sg = m_pipeline->sanity_generation();
+  if (sg != m_sanity_generation) {
+    m_in.sanity = m_pipeline->sanity();
+    m_sanity_generation = sg;
+  }
   m_in.status = m_pipeline->status();
   m_in.message = m_message;
   m_in.recording = m_recorder.active();
@@ -591,9 +601,8 @@ int ViewSession::run() {
     refresh_model_info();
     run_script();
     if (m_quit) break;
-    if (m_opt.headless && m_wait == Wait::None && m_pc >= m_script.size() &&
-        (!m_script.empty() || m_opt.frames <= 0))
-      break;  // headless: the script (or the frame budget) is done
+    if (m_opt.headless && m_wait == Wait::None && m_pc >= m_script.size())
+      break;  // headless: the script (or the first result plus --frames) is done
 
     tick_playback(dt);
     sync_requests();
@@ -629,6 +638,10 @@ int ViewSession::run() {
     m_frame_ms.push_back(static_cast<float>(ms_between(t0, Clock::now())));
     if (m_frame_ms.size() >= m_frame_ms.capacity()) m_frame_ms.erase(m_frame_ms.begin(), m_frame_ms.begin() + m_frame_ms.size() / 2);
     m_ctx->end_frame();
+    // Headless frames cost nothing to wait on: while a script waits for the worker, leave it
+    // the CPU instead of spinning.
+    if (m_opt.headless && (m_wait == Wait::Result || m_wait == Wait::FirstResult || m_wait == Wait::Sanity))
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   if (m_opt.headless && !m_opt.screenshot.empty()) screenshot(m_opt.screenshot, true);
   return 0;

@@ -181,7 +181,13 @@ ForwardResult TorchModel::forward(const torch::Tensor& x, const std::vector<std:
   const TapGraph& tg = tap_graph(taps, mode, /*strict=*/true);
   ForwardResult r;
   try {
-    auto out = run(tg, x.device() == m_device ? x : x.to(m_device));
+    torch::Tensor in = x.device() == m_device ? x : x.to(m_device);
+    // Parameters never require grad, so without this nothing would be recorded and the taps
+    // could not be differentiated. The backward of autograd::grad(logit, taps) still stops at
+    // the taps.
+    if (torch::GradMode::is_enabled() && !in.requires_grad() && !taps.empty())
+      in = in.detach().requires_grad_(true);
+    auto out = run(tg, in);
     r.logits = out[0].toTensor();
     for (size_t i = 1; i < out.size(); ++i) r.taps.push_back(out[i].toTensor());
   } catch (const c10::Error& e) {

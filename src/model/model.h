@@ -81,9 +81,17 @@ class Model {
   // Same for a [H, W, 3] uint8 tensor (any device).
   virtual torch::Tensor preprocess(const torch::Tensor& hwc_u8) const = 0;
 
-  // Forward with taps. Autograd records the graph when grad mode is on; parameters never
-  // require grad, so torch::autograd::grad({logit}, taps) reaches the taps only. To get
-  // gradients w.r.t. the input, pass x with requires_grad set.
+  // Forward with taps. With grad mode on (and taps requested) autograd records the graph even
+  // when x does not require grad; parameters never require grad, so
+  // torch::autograd::grad({logit}, taps) reaches the taps only. To get gradients w.r.t. the
+  // input, pass x with requires_grad set. Use torch::NoGradGuard when no gradient is needed.
+  //
+  // Taps are the submodule's output exactly as produced (an in-place op that later overwrites
+  // it, e.g. torchvision's ReLU after bn1, does not change the tap or its gradient). A module
+  // called several times (a shared ReLU) is tapped at its FIRST call site in graph order.
+  // Layers called only inside data-dependent control flow cannot be tapped (camscope::Error).
+  // The rewritten graph is cached per (taps, mode); primitive module attributes (flags such as
+  // `training`) are read when it is built, so changing them later needs a fresh Model.
   virtual ForwardResult forward(const torch::Tensor& x, const std::vector<std::string>& taps,
                                 ReluMode mode = ReluMode::Normal) = 0;
 

@@ -35,7 +35,7 @@ struct PanelInputs {
   const app::FrameResult* result = nullptr;  // the result on screen (may be null)
   bool result_current = false;               // it answers the current request
   const app::ModelInfo* model = nullptr;
-  capture::SourceInfo source;
+  const capture::SourceInfo* source = nullptr;
   capture::SourceState source_state = capture::SourceState::Ok;
   app::PipelineStats stats;
   app::SanityResult sanity;

@@ -28,8 +28,8 @@ ViewportGeometry draw_panels(UiState& state, ActionQueue& actions, const PanelIn
   const float height = disp.y - top;
   Layout& l = state.layout;
   // Keep every region usable whatever the window size.
-  l.left_width = std::clamp(l.left_width, 120.f, std::max(120.f, disp.x * 0.4f));
-  l.right_width = std::clamp(l.right_width, 140.f, std::max(140.f, disp.x * 0.45f));
+  l.left_width = std::clamp(l.left_width, 120.f, std::max(120.f, disp.x * 0.3f));
+  l.right_width = std::clamp(l.right_width, 140.f, std::max(140.f, disp.x * 0.3f));
   l.timeline_height = std::clamp(l.timeline_height, 60.f, std::max(60.f, height * 0.5f));
   l.layers_fraction = std::clamp(l.layers_fraction, 0.15f, 0.85f);
   l.channels_fraction = std::clamp(l.channels_fraction, 0.15f, 0.85f);

@@ -45,11 +45,16 @@ void draw_layers(UiState& state, const PanelInputs& in) {
   ImGui::TextDisabled("%s", in.model->path.c_str());
   const ImGuiTableFlags tf = ImGuiTableFlags_RowBg | ImGuiTableFlags_ScrollY |
                              ImGuiTableFlags_Resizable | ImGuiTableFlags_BordersInnerV;
-  if (!ImGui::BeginTable("layers", 3, tf)) return;
+  // Deep models nest many levels: a narrow indent keeps the names readable.
+  ImGui::PushStyleVar(ImGuiStyleVar_IndentSpacing, 10.f);
+  if (!ImGui::BeginTable("layers", 3, tf)) {
+    ImGui::PopStyleVar();
+    return;
+  }
   ImGui::TableSetupScrollFreeze(0, 1);
   ImGui::TableSetupColumn("module", ImGuiTableColumnFlags_WidthStretch);
-  ImGui::TableSetupColumn("type", ImGuiTableColumnFlags_WidthFixed, 72.f);
-  ImGui::TableSetupColumn("output", ImGuiTableColumnFlags_WidthFixed, 76.f);
+  ImGui::TableSetupColumn("type", ImGuiTableColumnFlags_WidthFixed, 64.f);
+  ImGui::TableSetupColumn("output", ImGuiTableColumnFlags_WidthFixed, 72.f);
   ImGui::TableHeadersRow();
   std::vector<int> open_stack;
   int closed_at = INT_MAX;
@@ -97,6 +102,7 @@ void draw_layers(UiState& state, const PanelInputs& in) {
     open_stack.pop_back();
   }
   ImGui::EndTable();
+  ImGui::PopStyleVar();
 }
 
 void draw_method(UiState& state, const PanelInputs& in) {

@@ -127,7 +127,8 @@ ViewportGeometry draw_viewport(UiState& state, const PanelInputs& in) {
 }
 
 void draw_timeline(UiState& state, ActionQueue& actions, const PanelInputs& in) {
-  const capture::SourceInfo& src = in.source;
+  static const capture::SourceInfo kNoSource;
+  const capture::SourceInfo& src = in.source ? *in.source : kNoSource;
   Playback& pb = state.playback;
   if (src.live || !src.seekable) {
     const char* st = state_name(in.source_state);

@@ -59,8 +59,8 @@ int count_files(const std::string& dir) {
 }  // namespace
 
 TEST_CASE("export writes the map, raw map, overlay and summary of one image") {
+  if (!test::have_explain_fixtures()) return;
   const std::string fx = test::explain_fixture_dir();
-  if (fx.empty()) return;
   test::TempDir dir("export_one");
   const std::string img = make_png(dir, "card.png");
   const std::string model = fx + "/tiny.pt", out = dir.str("out");
@@ -127,8 +127,8 @@ TEST_CASE("export writes the map, raw map, overlay and summary of one image") {
 }
 
 TEST_CASE("export overlays: alpha 0 is the frame, alpha 1 the colormapped map") {
+  if (!test::have_explain_fixtures()) return;
   const std::string fx = test::explain_fixture_dir();
-  if (fx.empty()) return;
   test::TempDir dir("export_overlay");
   const std::string img = make_png(dir, "card.png");
   const std::string base = "export --model " + fx + "/tiny.pt --input " + img + " --layer relu ";
@@ -158,8 +158,8 @@ TEST_CASE("export overlays: alpha 0 is the frame, alpha 1 the colormapped map") 
 }
 
 TEST_CASE("export of a pixel-space method writes [C, H, W] raw attributions") {
+  if (!test::have_explain_fixtures()) return;
   const std::string fx = test::explain_fixture_dir();
-  if (fx.empty()) return;
   test::TempDir dir("export_pixel");
   const std::string img = make_png(dir, "card.png");
   auto r = test::camscope("export --model " + fx + "/small.pt --input " + img +
@@ -172,8 +172,8 @@ TEST_CASE("export of a pixel-space method writes [C, H, W] raw attributions") {
 }
 
 TEST_CASE("export of several frames: a folder, a frame range, an MP4 overlay") {
+  if (!test::have_explain_fixtures()) return;
   const std::string fx = test::explain_fixture_dir();
-  if (fx.empty()) return;
   test::TempDir dir("export_multi");
   fs::create_directories(dir.str("frames"));
   for (int i = 0; i < 4; ++i) make_png(dir, "frames/f" + std::to_string(i) + ".png", 20, 14, i * 2);
@@ -207,8 +207,8 @@ TEST_CASE("export of several frames: a folder, a frame range, an MP4 overlay") {
 }
 
 TEST_CASE("export errors are one line, non-zero, and write nothing") {
+  if (!test::have_explain_fixtures()) return;
   const std::string fx = test::explain_fixture_dir();
-  if (fx.empty()) return;
   test::TempDir dir("export_err");
   const std::string img = make_png(dir, "card.png");
   const std::string base = "export --model " + fx + "/tiny.pt --input " + img + " ";
@@ -231,6 +231,30 @@ TEST_CASE("export errors are one line, non-zero, and write nothing") {
                                       dir.str("missing.png") + out),
                        "missing.png");
   if (fs::exists(dir.str("o"))) CHECK(count_files(dir.str("o")) == 0);
+}
+
+TEST_CASE("export --sanity writes the cascading-randomization report") {
+  if (!test::have_explain_fixtures()) return;
+  const std::string fx = test::explain_fixture_dir();
+  test::TempDir dir("export_sanity");
+  const std::string img = make_png(dir, "card.png");
+  auto r = test::camscope("export --model " + fx + "/tiny.pt --input " + img +
+                          " --layer relu --method activation --sanity --overlay none --out " +
+                          dir.str("o"));
+  REQUIRE_MESSAGE(r.status == 0, r.output);
+  CHECK(r.output.find("spearman") != std::string::npos);  // the table on stdout
+  Json s = read_json_file(dir.str("o/sanity.json"));
+  CHECK(s["method"] == "activation");
+  CHECK(s["layer"] == "relu");
+  REQUIRE(s["steps"].size() == 2);
+  CHECK(s["steps"][0]["block"] == "fc");  // from the logits down
+  CHECK(s["steps"][1]["block"] == "conv");
+  // The activation at relu does not depend on fc; after conv is re-drawn it does change.
+  CHECK(s["steps"][0]["spearman"].get<double>() == doctest::Approx(1.0));
+  CHECK(s["steps"][1]["spearman"].get<double>() < 0.999);
+  auto again = test::camscope("export --model " + fx + "/tiny.pt --input " + img +
+                              " --layer relu --sanity --overlay none --out " + dir.str("o"));
+  check_one_line_error(again, "--force");
 }
 
 TEST_CASE("export on the shared person-detection model") {

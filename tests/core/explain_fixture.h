@@ -25,4 +25,15 @@ inline const std::string& explain_fixture_dir() {
   return path;
 }
 
+// True when the fixtures exist. A missing Python + torch skips (with a message); a fixture
+// script that fails although torch is there fails the calling test.
+inline bool have_explain_fixtures() {
+  if (!explain_fixture_dir().empty()) return true;
+  if (run(python() + " -c 'import torch'").status == 0)
+    FAIL_CHECK("explain fixtures failed although python + torch are present");
+  else
+    MESSAGE("SKIPPED: python + torch not available for the explain fixtures");
+  return false;
+}
+
 }  // namespace camscope::test

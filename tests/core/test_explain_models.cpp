@@ -107,7 +107,7 @@ Vec combine(const Vec& a, const Vec& w) {
 }  // namespace
 
 TEST_CASE("every CAM-family method on a hand-built model matches values computed by hand") {
-  if (test::explain_fixture_dir().empty()) return;
+  if (!test::have_explain_fixtures()) return;
   auto model = load("tiny");
   const Vec x = tiny_input();
   const auto input = T(x, {1, C, S, S});
@@ -222,7 +222,7 @@ TEST_CASE("every CAM-family method on a hand-built model matches values computed
 }
 
 TEST_CASE("identities: CAM == Grad-CAM on GAP+linear, Guided Grad-CAM == guided BP x Grad-CAM") {
-  if (test::explain_fixture_dir().empty()) return;
+  if (!test::have_explain_fixtures()) return;
   for (const char* name : {"tiny", "small"}) {
     CAPTURE(name);
     auto model = load(name);
@@ -248,8 +248,8 @@ TEST_CASE("identities: CAM == Grad-CAM on GAP+linear, Guided Grad-CAM == guided 
 }
 
 TEST_CASE("pixel-space methods equal an independent PyTorch autograd reference") {
+  if (!test::have_explain_fixtures()) return;
   const std::string dir = test::explain_fixture_dir();
-  if (dir.empty()) return;
   auto model = load("small");
   auto x = npy_tensor(dir + "/small_x.npy");
   int64_t target = std::stoll(test::run("cat '" + dir + "/small_target.txt'").output);
@@ -279,7 +279,7 @@ TEST_CASE("pixel-space methods equal an independent PyTorch autograd reference")
 }
 
 TEST_CASE("explain refuses bad targets and unsuitable layers with one-line errors") {
-  if (test::explain_fixture_dir().empty()) return;
+  if (!test::have_explain_fixtures()) return;
   auto model = load("tiny");
   auto input = T(tiny_input(), {1, C, S, S});
   auto fails = [&](Method m, const std::string& layer, int64_t target, const std::string& needle) {
@@ -313,8 +313,8 @@ TEST_CASE("explain refuses bad targets and unsuitable layers with one-line error
 }
 
 TEST_CASE("squeeze-excitation gates and first-layer filters") {
+  if (!test::have_explain_fixtures()) return;
   const std::string dir = test::explain_fixture_dir();
-  if (dir.empty()) return;
   auto model = load("se");
   auto gates = find_channel_gates(*model);
   REQUIRE(gates == std::vector<std::string>{"gate"});
@@ -341,8 +341,8 @@ TEST_CASE("squeeze-excitation gates and first-layer filters") {
 }
 
 TEST_CASE("sanity check: cascading randomization from the logits down") {
+  if (!test::have_explain_fixtures()) return;
   const std::string dir = test::explain_fixture_dir();
-  if (dir.empty()) return;
   auto model = load("small");
   auto x = npy_tensor(dir + "/small_x.npy");
   CHECK(randomization_blocks(*model) == std::vector<std::string>{"fc", "conv3", "conv2", "conv1"});

@@ -1,0 +1,64 @@
+// Model-engine timings (not part of the build): load, plain forward, forward with taps, and
+// forward + gradients to one tap. Build and run (after scripts/build.sh):
+//   g++ -O2 -std=c++17 -D_GLIBCXX_USE_CXX11_ABI=1 bench/model_timing.cpp -Isrc \
+//     -I/usr/include/torch/csrc/api/include build/libcamscope_model.a build/libcamscope_util.a \
+//     -ltorch -ltorch_cpu -lc10 -o build/model_timing
+//   build/model_timing MODEL.pt [ITERS] [tap ...]
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+
+#include <ATen/Parallel.h>
+#include <torch/csrc/autograd/autograd.h>
+
+#include "model/model.h"
+
+using namespace camscope;
+using Clock = std::chrono::steady_clock;
+
+static double ms_since(Clock::time_point t) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+}
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: model_timing MODEL.pt [ITERS] [tap ...]\n");
+    return 2;
+  }
+  const int iters = argc > 2 ? std::atoi(argv[2]) : 20;
+  std::vector<std::string> taps;
+  for (int i = 3; i < argc; ++i) taps.push_back(argv[i]);
+  try {
+    auto t0 = Clock::now();
+    const char* th = std::getenv("THREADS");
+    auto m = model::Model::load({argv[1], "", "cpu", th ? std::atoi(th) : 0});
+    std::printf("load (incl. layer-table probe): %.1f ms, %zu layers, threads %d\n", ms_since(t0),
+                m->layers().size(), at::get_num_threads());
+    if (taps.empty()) taps = {m->default_layer()};
+    const auto& in = m->sidecar().input;
+    torch::Tensor x = torch::randn({1, in.channels(), in.height, in.width});
+    auto time = [&](const char* what, auto&& fn) {
+      fn();  // warm-up (builds the rewritten graph)
+      fn();
+      auto t = Clock::now();
+      for (int i = 0; i < iters; ++i) fn();
+      std::printf("%-34s %8.2f ms\n", what, ms_since(t) / iters);
+    };
+    time("forward, no taps", [&] {
+      torch::NoGradGuard g;
+      m->forward(x, {});
+    });
+    time("forward, taps (no grad)", [&] {
+      torch::NoGradGuard g;
+      m->forward(x, taps);
+    });
+    time("forward + grad to first tap", [&] {
+      auto r = m->forward(x, {taps[0]});
+      auto cls = r.logits.argmax(1).item<int64_t>();
+      torch::autograd::grad({r.logits[0][cls]}, {r.taps[0]});
+    });
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
+}
