@@ -317,8 +317,10 @@ std::unique_ptr<Model> Model::load(const Options& opt) {
   try {
     module = torch::jit::load(opt.path, device);
   } catch (const c10::Error& e) {
-    throw Error(opt.path + ": not a loadable TorchScript model (" +
-                first_line(e.what_without_backtrace()) + ")");
+    std::string why = first_line(e.what_without_backtrace());
+    if (why.find("constants.pkl") != std::string::npos)
+      why += "; a torch.save() pickle? save torch.jit.script(model) instead";
+    throw Error(opt.path + ": not a loadable TorchScript model (" + why + ")");
   } catch (const std::exception& e) {
     throw Error(opt.path + ": not a loadable TorchScript model (" + first_line(e.what()) + ")");
   }
