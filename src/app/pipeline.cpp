@@ -16,6 +16,7 @@
 #include "explain/model_probe.h"
 #include "explain/sanity.h"
 #include "model/model.h"
+#include "model/preprocess.h"
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/log.h"
@@ -42,6 +43,13 @@ struct ResultKey {
 };
 
 // What a computed frame leaves behind: everything a FrameResult is derived from, on the host.
+// A frame preprocessed ahead of the worker, valid for one model generation.
+struct Prepared {
+  torch::Tensor x;
+  double ms = 0;
+  uint64_t model_generation = 0;
+};
+
 struct CacheEntry {
   std::shared_ptr<const capture::Frame> frame;
   std::string layer, error;
@@ -183,7 +191,21 @@ struct Pipeline::Impl {
   double frame_decode_ms = 0;
   uint64_t frame_serial = 0;
   bool frame_taken = true;
-  int64_t decoded_index = -1;  // last index the source produced (sequential reads)
+  int64_t decoded_index = -1;  // last index published (sequential reads)
+  Prepared frame_input;        // `frame` preprocessed by the capture thread (seekable sources)
+
+  // Read-ahead (seekable sources): the frame after the one published, decoded and
+  // preprocessed while the worker explains the current one, so stepping forward (playback,
+  // export-like loops) never waits for decode and preprocessing. One frame, no more.
+  std::shared_ptr<const capture::Frame> ahead;
+  double ahead_decode_ms = 0;
+  Prepared ahead_input;
+  int64_t next_pos = 0;  // the index the source's next() returns
+
+  // What the capture thread needs to preprocess for the current model (copied under the lock,
+  // so it never touches the worker-owned model).
+  model::InputSpec input_spec;
+  torch::Device input_device{torch::kCPU};
 
   // Output.
   std::shared_ptr<const FrameResult> result;
@@ -206,7 +228,11 @@ struct Pipeline::Impl {
   void worker_loop();
   void run_sanity_locked(std::unique_lock<std::mutex>& lk);
   EntryPtr compute(model::Model& m, const capture::Frame& f, double decode_ms,
-                   const ViewParams& p);
+                   const Prepared& pre, uint64_t generation, const ViewParams& p);
+  void set_input_spec() {
+    input_spec = model->sidecar().input;
+    input_device = model->device();
+  }
   std::shared_ptr<FrameResult> derive(const CacheEntry& e, const ViewParams& p, int64_t index,
                                       bool from_cache, uint64_t req);
 };
@@ -239,18 +265,42 @@ void Pipeline::Impl::capture_loop() {
       ++source_generation;
       wanted = 0;
       decoded_index = -1;
+      next_pos = 0;
       frame.reset();
+      frame_input = {};
+      ahead.reset();
+      ahead_input = {};
       status.clear();
       bump_request();
       continue;
     }
     const bool is_live = live();
-    if (!is_live && wanted == decoded_index) {
+    const int64_t n_frames = source_info.frame_count;
+    if (!is_live && wanted != decoded_index && ahead && ahead->index == wanted) {
+      // The read-ahead frame is the one wanted: publish it without decoding.
+      ++stats.frames_decoded;
+      if (!frame_taken) ++stats.frames_dropped;
+      decoded_index = wanted;
+      frame = std::move(ahead);
+      frame_decode_ms = ahead_decode_ms;
+      frame_input = std::move(ahead_input);
+      ahead_input = {};
+      ++frame_serial;
+      frame_taken = false;
+      cv_worker.notify_all();
+      continue;
+    }
+    const bool read_ahead = !is_live && wanted == decoded_index && !ahead &&
+                            next_pos == decoded_index + 1 && (n_frames < 0 || next_pos < n_frames);
+    if (!is_live && wanted == decoded_index && !read_ahead) {
       cv_capture.wait(lk, [&] { return stop || has_pending_input || wanted != decoded_index; });
       continue;
     }
-    const int64_t target = wanted;
-    const int64_t previous = decoded_index;
+    const int64_t target = read_ahead ? next_pos : wanted;
+    const int64_t from = next_pos;
+    const model::InputSpec spec = input_spec;
+    const torch::Device device = input_device;
+    const uint64_t generation = model_generation;
     capture::FrameSource* src = source.get();
     const double fps = source_info.fps;
     const bool webcam = source_info.kind == "webcam";
@@ -268,16 +318,44 @@ void Pipeline::Impl::capture_loop() {
     std::string err;
     const auto t0 = Clock::now();
     try {
-      if (is_live || target == previous + 1) ok = src->next(*f);
+      if (is_live || target == from) ok = src->next(*f);
       else ok = src->seek(target, *f);
     } catch (const std::exception& e) {
       err = e.what();
     }
     const double decode_ms = ms_since(t0);
+    // Seekable sources: preprocess here too, off the worker (a failure leaves it to the worker,
+    // which reports it).
+    Prepared pre;
+    if (!is_live && ok && err.empty()) {
+      const auto t1 = Clock::now();
+      try {
+        torch::Tensor hwc = torch::from_blob(f->rgb.data(), {f->height, f->width, 3}, torch::kUInt8);
+        pre.x = model::preprocess_frame(hwc, spec, device);
+        pre.ms = ms_since(t1);
+        pre.model_generation = generation;
+      } catch (const std::exception&) {
+        pre = {};
+      }
+    }
 
     lk.lock();
     if (src != source.get()) continue;  // the input changed meanwhile
     source_state = src->state();
+    if (!is_live) next_pos = target + 1;
+    if (read_ahead) {
+      // Kept only when it decoded cleanly; otherwise the frame is decoded again on request and
+      // its error reported then.
+      if (ok && err.empty()) {
+        if (f->index != target) f->index = target;
+        ahead = std::move(f);
+        ahead_decode_ms = decode_ms;
+        ahead_input = std::move(pre);
+      } else {
+        next_pos = -1;  // position unknown: the next request seeks
+      }
+      continue;
+    }
     if (!err.empty()) {
       status = err;
       decoded_index = target;  // do not retry the same failing frame in a loop
@@ -299,6 +377,9 @@ void Pipeline::Impl::capture_loop() {
     if (!is_live && f->index != target) f->index = target;  // frame-exact contract
     frame = std::move(f);
     frame_decode_ms = decode_ms;
+    frame_input = std::move(pre);
+    ahead.reset();  // a seek elsewhere: the read-ahead frame (if any) is not next any more
+    ahead_input = {};
     ++frame_serial;
     frame_taken = false;
     cv_worker.notify_all();
@@ -306,13 +387,21 @@ void Pipeline::Impl::capture_loop() {
 }
 
 EntryPtr Pipeline::Impl::compute(model::Model& m, const capture::Frame& f, double decode_ms,
-                                 const ViewParams& p) {
+                                 const Prepared& pre, uint64_t generation, const ViewParams& p) {
   auto e = std::make_shared<CacheEntry>();
   e->timings_ms.emplace_back("decode", decode_ms);
   auto t0 = Clock::now();
-  torch::Tensor x = m.preprocess(f.rgb.data(), f.width, f.height);
+  torch::Tensor x;
+  double pre_ms = 0;
+  if (pre.x.defined() && pre.model_generation == generation) {
+    x = pre.x;  // preprocessed by the capture thread, overlapping the previous frame's work
+    pre_ms = pre.ms;
+  } else {
+    x = m.preprocess(f.rgb.data(), f.width, f.height);
+    pre_ms = ms_since(t0);
+  }
   if (!m.device().is_cpu()) e->bytes_to_device += f.rgb.size();
-  e->timings_ms.emplace_back("preprocess", ms_since(t0));
+  e->timings_ms.emplace_back("preprocess", pre_ms);
 
   explain::Request req;
   req.method = explain::parse_method(p.method);
@@ -490,6 +579,7 @@ void Pipeline::Impl::worker_loop() {
       }
       model = std::move(m);
       ++model_generation;
+      set_input_spec();
       info = describe(*model, model_generation);
       gate_paths = explain::find_channel_gates(*model);
       cache.clear();
@@ -506,6 +596,8 @@ void Pipeline::Impl::worker_loop() {
     const uint64_t fserial = frame_serial;
     std::shared_ptr<const capture::Frame> f = frame;
     const double decode_ms = frame_decode_ms;
+    const Prepared pre = frame_input;
+    const uint64_t compute_generation = model_generation;
     if (is_live && !f) continue;
     const int64_t index = is_live ? f->index : wanted;
     std::string layer = p.layer;
@@ -530,7 +622,8 @@ void Pipeline::Impl::worker_loop() {
       lk.unlock();
       std::shared_ptr<CacheEntry> e;
       try {
-        e = std::const_pointer_cast<CacheEntry>(compute(*m, *f, decode_ms, p));
+        e = std::const_pointer_cast<CacheEntry>(
+            compute(*m, *f, decode_ms, pre, compute_generation, p));
       } catch (const std::exception& ex) {
         e = std::make_shared<CacheEntry>();
         std::string msg = ex.what();
@@ -575,6 +668,7 @@ Pipeline::Pipeline(const PipelineOptions& opt, const ViewParams& params)
   m->source_info = m->source->info();
   m->model = load_model(opt, opt.model);
   m->info = describe(*m->model, m->model_generation);
+  m->set_input_spec();
   m->gate_paths = explain::find_channel_gates(*m->model);
   explain::parse_method(params.method);                      // throws with suggestions
   if (!params.layer.empty()) m->model->layer(params.layer);  // throws with suggestions
