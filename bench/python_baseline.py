@@ -114,6 +114,9 @@ def main():
     ap.add_argument("--warmup", type=int, default=5)
     ap.add_argument("--threads", type=int, default=0, help="intra-op threads (0 = all cores)")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--save-first", default="", metavar="NPY",
+                    help="write frame 0's map (float32 [H, W]) here, to check it against "
+                    "camscope export's cam_000000.npy")
     a = ap.parse_args()
     if a.frames <= 0 or a.warmup < 0:
         fail("--frames must be positive and --warmup non-negative")
@@ -166,7 +169,7 @@ def main():
 
     stage_names = ["preprocess", "forward", "backward", "cam", "to_numpy", "resize"]
     per_frame, stages = [], {k: [] for k in stage_names}
-    cam = None
+    cam = first_cam = None
     for i, rgb in enumerate(frames):
         t = [time.perf_counter()]
         x = preprocess(rgb)
@@ -187,11 +190,15 @@ def main():
                            align_corners=False)[0, 0].numpy()
         cam = minmax(np.maximum(up, 0))
         t.append(time.perf_counter())
+        if i == 0:
+            first_cam = cam
         if i >= a.warmup:
             per_frame.append((t[-1] - t[0]) * 1e3)
             for k, name in enumerate(stage_names):
                 stages[name].append((t[k + 1] - t[k]) * 1e3)
     handle.remove()
+    if a.save_first:
+        np.save(a.save_first, first_cam.astype(np.float32))
 
     def pct(v, q):
         return float(np.percentile(np.asarray(v), q))
