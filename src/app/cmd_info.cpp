@@ -35,9 +35,12 @@ std::string thousands(int64_t n) {
 
 const char* color_name(model::ColorMode c) {
   switch (c) {
-    case model::ColorMode::RGB: return "rgb";
-    case model::ColorMode::BGR: return "bgr";
-    case model::ColorMode::Gray: return "gray";
+    case model::ColorMode::RGB:
+      return "rgb";
+    case model::ColorMode::BGR:
+      return "bgr";
+    case model::ColorMode::Gray:
+      return "gray";
   }
   return "?";
 }
@@ -70,9 +73,8 @@ void print_table(const model::Model& m) {
   for (const auto& l : m.layers()) {
     const size_t depth = l.path.empty() ? 0 : std::count(l.path.begin(), l.path.end(), '.') + 1;
     std::string name = std::string(2 * depth, ' ') + (l.path.empty() ? "(model)" : l.path);
-    std::printf("%-*s  %-*s  %-*s  %s\n", int(path_w), name.c_str(), int(type_w),
-                l.type.c_str(), int(shape_w), shape_str(l.output_shape).c_str(),
-                thousands(l.params).c_str());
+    std::printf("%-*s  %-*s  %-*s  %s\n", int(path_w), name.c_str(), int(type_w), l.type.c_str(),
+                int(shape_w), shape_str(l.output_shape).c_str(), thousands(l.params).c_str());
   }
 }
 
@@ -114,8 +116,10 @@ int cmd_info(int argc, const char* const* argv) {
   opt.config_path = args.get("model-config");
   opt.device = args.get("device", "auto");
   auto m = model::Model::load(opt);
-  if (args.flag("json")) print_json(*m);
-  else print_table(*m);
+  if (args.flag("json"))
+    print_json(*m);
+  else
+    print_table(*m);
   return 0;
 }
 

@@ -47,8 +47,8 @@ struct LayerInfo {
 enum class ReluMode { Normal, Guided };
 
 struct ForwardResult {
-  torch::Tensor logits;              // [N, classes]
-  std::vector<torch::Tensor> taps;   // one per requested path, the module output as produced
+  torch::Tensor logits;             // [N, classes]
+  std::vector<torch::Tensor> taps;  // one per requested path, the module output as produced
 };
 
 // Not thread-safe: forward() caches rewritten graphs. Give each worker thread its own Model
@@ -56,8 +56,8 @@ struct ForwardResult {
 class Model {
  public:
   struct Options {
-    std::string path;         // M.pt
-    std::string config_path;  // sidecar; default: M.json beside M.pt when present
+    std::string path;             // M.pt
+    std::string config_path;      // sidecar; default: M.json beside M.pt when present
     std::string device = "auto";  // auto | cpu | cuda[:N]
     int threads = 0;              // intra-op threads; 0 = all cores
   };

@@ -47,7 +47,8 @@ TEST_CASE("info --json lists every named module of the person detector with shap
 
   // Independent reference: PyTorch's named_modules() and parameter counts of the same file.
   test::TempDir dir("info_ref");
-  auto py = test::run(test::python() + " -c \"import torch,sys\n"
+  auto py = test::run(test::python() +
+                      " -c \"import torch,sys\n"
                       "m = torch.jit.load(sys.argv[1])\n"
                       "for n, s in m.named_modules():\n"
                       "    print(n or '-', sum(p.numel() for p in s.parameters()))\n\" " +

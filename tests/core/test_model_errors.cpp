@@ -106,7 +106,8 @@ TEST_CASE("sidecar that does not fit the model") {
   CHECK(has(load_error(d.str("good.pt"), d.str("nope.json")), "no such file"));
   std::ofstream(d.str("labels.json")) << R"({"labels": ["a", "b"]})";
   CHECK(has(load_error(d.str("good.pt"), d.str("labels.json")), "2 labels"));
-  std::ofstream(d.str("layer.json")) << R"({"input": {"size": [32, 32]}, "default_layer": "conv3"})";
+  std::ofstream(d.str("layer.json"))
+      << R"({"input": {"size": [32, 32]}, "default_layer": "conv3"})";
   CHECK(has(load_error(d.str("good.pt"), d.str("layer.json")), "conv2"));
   std::ofstream(d.str("broken.json")) << R"({"input": {"size": [32]}})";
   CHECK(has(load_error(d.str("good.pt"), d.str("broken.json")), "input.size"));

@@ -19,8 +19,8 @@ namespace {
 const test::TempDir& refs() {
   static test::TempDir dir("model_refs");
   static bool made = [] {
-    auto r = test::run(test::python() + " " + test::source_dir() + "/tests/core/model_refs.py " +
-                       dir.str(), 600);
+    auto r = test::run(
+        test::python() + " " + test::source_dir() + "/tests/core/model_refs.py " + dir.str(), 600);
     INFO(r.output);
     REQUIRE(r.status == 0);
     return true;
