@@ -633,7 +633,7 @@ int ViewSession::run() {
     if (m_recorder.active() && redrawn) {
       m_textures->read_overlay(m_record_buffer);
       const ui::TextureView ov = m_textures->overlay();
-      m_recorder.write(m_record_buffer.data(), ov.width, ov.height);
+      if (!m_recorder.write(m_record_buffer.data(), ov.width, ov.height)) m_message = m_recorder.error();
     }
     m_frame_ms.push_back(static_cast<float>(ms_between(t0, Clock::now())));
     if (m_frame_ms.size() >= m_frame_ms.capacity()) m_frame_ms.erase(m_frame_ms.begin(), m_frame_ms.begin() + m_frame_ms.size() / 2);
