@@ -455,6 +455,13 @@ void ViewSession::execute(const ScriptCommand& c) {
   } else if (n == "print_frame_stats") {
     std::printf("%s\n", frame_stats_json().dump().c_str());
     std::fflush(stdout);
+  } else if (n == "tab") {
+    static const char* kTabs[] = {"timings", "stats", "model", "se", "filters", "sanity"};
+    if (std::none_of(std::begin(kTabs), std::end(kTabs), [&](const char* t) { return a0 == t; }))
+      throw Error(c.where() + ": unknown tab '" + a0 + "' (timings, stats, model, se, filters, sanity)");
+    m_state.select_tab = a0;
+    m_state.select_tab_frames = 3;
+    m_state.show_grid = true;  // the details panel lives in the right column
   } else if (n == "quit") {
     m_quit = true;
   }
