@@ -25,12 +25,13 @@ void Recorder::start(const std::string& path, int width, int height, double fps)
   std::snprintf(rate, sizeof rate, "%.3f", fps > 0 ? fps : 30.0);
   const std::string cmd = "ffmpeg -loglevel error -nostdin -y -f rawvideo -pix_fmt rgba -s " +
                           std::to_string(width) + "x" + std::to_string(height) + " -r " + rate +
-                          " -i - -vf pad=ceil(iw/2)*2:ceil(ih/2)*2 -c:v libx264 -preset veryfast"
+                          " -i - -vf 'pad=ceil(iw/2)*2:ceil(ih/2)*2' -c:v libx264 -preset veryfast"
                           " -pix_fmt yuv420p -movflags +faststart " +
                           shell_quote(path);
   m_pipe = ::popen(cmd.c_str(), "w");
   if (!m_pipe) throw Error("cannot start ffmpeg for recording");
   m_path = path;
+  m_error.clear();
   m_width = width;
   m_height = height;
   m_frames = 0;
@@ -39,13 +40,15 @@ void Recorder::start(const std::string& path, int width, int height, double fps)
 bool Recorder::write(const uint8_t* rgba, int width, int height) {
   if (!m_pipe) return false;
   if (width != m_width || height != m_height) {
-    log::warn("recording stopped: the viewport size changed");
+    m_error = "recording stopped: the viewport size changed";
+    log::warn(m_error);
     stop();
     return false;
   }
   const size_t n = static_cast<size_t>(width) * height * 4;
   if (std::fwrite(rgba, 1, n, m_pipe) != n) {
-    log::warn("recording stopped: ffmpeg is not accepting frames");
+    m_error = "recording stopped: ffmpeg is not accepting frames";
+    log::warn(m_error);
     stop();
     return false;
   }

@@ -26,10 +26,11 @@ class Recorder {
   bool active() const { return m_pipe != nullptr; }
   const std::string& path() const { return m_path; }
   int64_t frames() const { return m_frames; }
+  const std::string& error() const { return m_error; }  // why the last recording stopped early
 
  private:
   FILE* m_pipe = nullptr;
-  std::string m_path;
+  std::string m_path, m_error;
   int m_width = 0, m_height = 0;
   int64_t m_frames = 0;
 };

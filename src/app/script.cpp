@@ -22,7 +22,7 @@ constexpr Arity kCommands[] = {
     {"overlay", 1, 1},     {"key", 1, 1},         {"open_model", 1, 1},   {"open_input", 1, 1},
     {"sanity", 0, 1},      {"screenshot", 1, 1},  {"record_start", 1, 1}, {"record_stop", 0, 0},
     {"print_state", 0, 0}, {"reset_frame_stats", 0, 0}, {"print_frame_stats", 0, 0},
-    {"quit", 0, 0},
+    {"tab", 1, 1},         {"quit", 0, 0},
 };
 
 }  // namespace

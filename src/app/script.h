@@ -10,6 +10,7 @@
 //   key NAME                   press a shortcut (space, left, right, [, ], m, g, t, s, f1...)
 //   open_model PATH   open_input SPEC   sanity [SECONDS]
 //   screenshot PATH   record_start PATH   record_stop
+//   tab timings|stats|model|se|filters|sanity    show a tab of the details panel
 //   print_state   reset_frame_stats   print_frame_stats   quit
 #include <string>
 #include <vector>

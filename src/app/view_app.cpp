@@ -455,6 +455,13 @@ void ViewSession::execute(const ScriptCommand& c) {
   } else if (n == "print_frame_stats") {
     std::printf("%s\n", frame_stats_json().dump().c_str());
     std::fflush(stdout);
+  } else if (n == "tab") {
+    static const char* kTabs[] = {"timings", "stats", "model", "se", "filters", "sanity"};
+    if (std::none_of(std::begin(kTabs), std::end(kTabs), [&](const char* t) { return a0 == t; }))
+      throw Error(c.where() + ": unknown tab '" + a0 + "' (timings, stats, model, se, filters, sanity)");
+    m_state.select_tab = a0;
+    m_state.select_tab_frames = 3;
+    m_state.show_grid = true;  // the details panel lives in the right column
   } else if (n == "quit") {
     m_quit = true;
   }
@@ -633,7 +640,7 @@ int ViewSession::run() {
     if (m_recorder.active() && redrawn) {
       m_textures->read_overlay(m_record_buffer);
       const ui::TextureView ov = m_textures->overlay();
-      m_recorder.write(m_record_buffer.data(), ov.width, ov.height);
+      if (!m_recorder.write(m_record_buffer.data(), ov.width, ov.height)) m_message = m_recorder.error();
     }
     m_frame_ms.push_back(static_cast<float>(ms_between(t0, Clock::now())));
     if (m_frame_ms.size() >= m_frame_ms.capacity()) m_frame_ms.erase(m_frame_ms.begin(), m_frame_ms.begin() + m_frame_ms.size() / 2);

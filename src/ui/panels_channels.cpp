@@ -35,7 +35,10 @@ void draw_channels(UiState& state, const PanelInputs& in) {
   }
   ImGui::TextDisabled("%s: %d of %d channels, %dx%d each", r->params.layer.c_str(),
                       static_cast<int>(r->grid_channels.size()), total, g.tile_w, g.tile_h);
-  const ImVec2 avail = ImGui::GetContentRegionAvail();
+  // With a channel open, the panel's lower half shows it large.
+  ImVec2 avail = ImGui::GetContentRegionAvail();
+  const bool tile_open = state.open_channel >= 0;
+  if (tile_open) avail.y = std::max(40.f, avail.y * 0.5f - 4.f);
   const float scale = std::max(0.1f, std::min(avail.x / tex.width, avail.y / tex.height));
   const ImVec2 size(tex.width * scale, tex.height * scale);
   const ImVec2 p0 = ImGui::GetCursorScreenPos();
@@ -50,35 +53,29 @@ void draw_channels(UiState& state, const PanelInputs& in) {
       if (ImGui::IsMouseClicked(ImGuiMouseButton_Left)) state.open_channel = ch;
     }
   }
+  if (!tile_open) return;
 
-  // The opened channel, large: the same colored atlas, cropped to its tile.
-  if (state.open_channel >= 0) {
-    const auto it = std::find(r->grid_channels.begin(), r->grid_channels.end(), state.open_channel);
-    bool open = true;
-    ImGui::SetNextWindowSize(ImVec2(300, 340), ImGuiCond_Appearing);
-    char title[64];
-    std::snprintf(title, sizeof title, "Channel %d###channel_view", state.open_channel);
-    if (ImGui::Begin(title, &open, ImGuiWindowFlags_NoCollapse)) {
-      if (it == r->grid_channels.end()) {
-        ImGui::TextDisabled("not in the current grid (sorted out or another layer)");
-      } else {
-        const int pos = static_cast<int>(it - r->grid_channels.begin());
-        const float u0 = static_cast<float>(g.tile_x(pos)) / tex.width;
-        const float v0 = static_cast<float>(g.tile_y(pos)) / tex.height;
-        const float u1 = u0 + static_cast<float>(g.tile_w) / tex.width;
-        const float v1 = v0 + static_cast<float>(g.tile_h) / tex.height;
-        ImGui::Text("mean %.4f   weight %.4f   rank %d", value_or(r->channel_mean, state.open_channel),
-                    value_or(r->channel_weight, state.open_channel), pos + 1);
-        const ImVec2 av = ImGui::GetContentRegionAvail();
-        const float side = std::max(16.f, std::min(av.x, av.y));
-        ImGui::Image(tex_id(tex.id), ImVec2(side * g.tile_w / std::max(g.tile_w, g.tile_h),
-                                            side * g.tile_h / std::max(g.tile_w, g.tile_h)),
-                     ImVec2(u0, v0), ImVec2(u1, v1));
-      }
-    }
-    ImGui::End();
-    if (!open) state.open_channel = -1;
+  // The opened channel: the same colored atlas, cropped to its tile (nearest sampling shows
+  // the true feature resolution).
+  ImGui::Separator();
+  const auto it = std::find(r->grid_channels.begin(), r->grid_channels.end(), state.open_channel);
+  if (ImGui::SmallButton("close")) state.open_channel = -1;
+  ImGui::SameLine();
+  if (it == r->grid_channels.end()) {
+    ImGui::TextDisabled("channel %d is not in the current grid", state.open_channel);
+    return;
   }
+  const int pos = static_cast<int>(it - r->grid_channels.begin());
+  ImGui::Text("channel %d  rank %d  mean %.4f  weight %.4f", state.open_channel, pos + 1,
+              value_or(r->channel_mean, state.open_channel),
+              value_or(r->channel_weight, state.open_channel));
+  const float u0 = static_cast<float>(g.tile_x(pos)) / tex.width;
+  const float v0 = static_cast<float>(g.tile_y(pos)) / tex.height;
+  const float u1 = u0 + static_cast<float>(g.tile_w) / tex.width;
+  const float v1 = v0 + static_cast<float>(g.tile_h) / tex.height;
+  const ImVec2 av = ImGui::GetContentRegionAvail();
+  const float k = std::max(1.f, std::min(av.x / g.tile_w, av.y / g.tile_h));
+  ImGui::Image(tex_id(tex.id), ImVec2(g.tile_w * k, g.tile_h * k), ImVec2(u0, v0), ImVec2(u1, v1));
 }
 
 }  // namespace camscope::ui

@@ -44,7 +44,7 @@ void histogram(const char* label, const app::Histogram& h) {
   std::snprintf(overlay, sizeof overlay, "%s [%.3g, %.3g]", label, h.lo, h.hi);
   ImGui::PlotHistogram((std::string("##") + label).c_str(), h.counts.data(),
                        static_cast<int>(h.counts.size()), 0, overlay, 0.f, FLT_MAX,
-                       ImVec2(-1, 70));
+                       ImVec2(ImGui::GetContentRegionAvail().x, 70));
   ImGui::TextDisabled("mean %.4g  std %.4g  dead channels %.1f%%", h.mean, h.std,
                       h.dead_fraction * 100.0);
 }
@@ -79,6 +79,10 @@ void draw_model_table(const app::ModelInfo& info) {
       }
     ImGui::EndTable();
   }
+}
+
+ImGuiTabItemFlags tab_flag(const UiState& state, const char* name) {
+  return state.select_tab == name ? ImGuiTabItemFlags_SetSelected : 0;
 }
 
 }  // namespace
@@ -129,7 +133,7 @@ void draw_timings(const PanelInputs& in) {
 void draw_inspect(UiState& state, ActionQueue& actions, const PanelInputs& in) {
   const app::FrameResult* r = in.result;
   if (!ImGui::BeginTabBar("inspect")) return;
-  if (ImGui::BeginTabItem("Stats")) {
+  if (ImGui::BeginTabItem("Stats", nullptr, tab_flag(state, "stats"))) {
     if (r) {
       ImGui::TextDisabled("%s", r->params.layer.c_str());
       histogram("activation", r->activation_hist);
@@ -137,22 +141,22 @@ void draw_inspect(UiState& state, ActionQueue& actions, const PanelInputs& in) {
     }
     ImGui::EndTabItem();
   }
-  if (ImGui::BeginTabItem("Model")) {
+  if (ImGui::BeginTabItem("Model", nullptr, tab_flag(state, "model"))) {
     if (in.model) draw_model_table(*in.model);
     ImGui::EndTabItem();
   }
-  if (ImGui::BeginTabItem("SE")) {
+  if (ImGui::BeginTabItem("SE", nullptr, tab_flag(state, "se"))) {
     if (!r || r->se_gates.empty()) {
       ImGui::TextDisabled("no squeeze-excitation gates in this model");
     } else {
       for (const auto& [path, gates] : r->se_gates) {
         ImGui::PlotHistogram(("##" + path).c_str(), gates.data(), static_cast<int>(gates.size()), 0,
-                             path.c_str(), 0.f, 1.f, ImVec2(-1, 56));
+                             path.c_str(), 0.f, 1.f, ImVec2(ImGui::GetContentRegionAvail().x, 56));
       }
     }
     ImGui::EndTabItem();
   }
-  if (ImGui::BeginTabItem("Filters")) {
+  if (ImGui::BeginTabItem("Filters", nullptr, tab_flag(state, "filters"))) {
     const TextureView f = in.textures ? in.textures->filters() : TextureView{};
     if (!f || !in.model) {
       ImGui::TextDisabled("no first convolution found");
@@ -165,7 +169,7 @@ void draw_inspect(UiState& state, ActionQueue& actions, const PanelInputs& in) {
     }
     ImGui::EndTabItem();
   }
-  if (ImGui::BeginTabItem("Sanity")) {
+  if (ImGui::BeginTabItem("Sanity", nullptr, tab_flag(state, "sanity"))) {
     const app::SanityResult& s = in.sanity;
     ImGui::TextWrapped(
         "Cascading randomization: parameters re-drawn from the logits down; a faithful map "
@@ -199,7 +203,6 @@ void draw_inspect(UiState& state, ActionQueue& actions, const PanelInputs& in) {
     }
     ImGui::EndTabItem();
   }
-  (void)state;
   ImGui::EndTabBar();
 }
 

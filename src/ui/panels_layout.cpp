@@ -72,11 +72,13 @@ ViewportGeometry draw_panels(UiState& state, ActionQueue& actions, const PanelIn
     else if (cs.y != ch_h) l.channels_fraction = cs.y / height;
     if (begin_region("Details", rx, top + ch_h, l.right_width, height - ch_h)) {
       if (ImGui::BeginTabBar("details")) {
-        if (ImGui::BeginTabItem("Timings")) {
+        const bool want_timings = state.select_tab == "timings";
+        const bool want_inspect = !state.select_tab.empty() && !want_timings;
+        if (ImGui::BeginTabItem("Timings", nullptr, want_timings ? ImGuiTabItemFlags_SetSelected : 0)) {
           draw_timings(in);
           ImGui::EndTabItem();
         }
-        if (ImGui::BeginTabItem("Inspect")) {
+        if (ImGui::BeginTabItem("Inspect", nullptr, want_inspect ? ImGuiTabItemFlags_SetSelected : 0)) {
           draw_inspect(state, actions, in);
           ImGui::EndTabItem();
         }
@@ -85,6 +87,7 @@ ViewportGeometry draw_panels(UiState& state, ActionQueue& actions, const PanelIn
     }
     ImGui::End();
   }
+  if (!state.select_tab.empty() && --state.select_tab_frames <= 0) state.select_tab.clear();
 
   if (state.show_open) draw_open_dialog(state, actions);
   if (state.show_help) draw_help(state);

@@ -43,7 +43,10 @@ struct UiState {
   int open_channel = -1;  // channel shown large, -1 none
   bool show_help = false;
   bool show_open = false;
-  int inspect_tab = 0;
+  // Tab request ("timings", "stats", "model", "se", "filters", "sanity") from scripts, held
+  // for a few frames because nested tab bars switch one frame after another.
+  std::string select_tab;
+  int select_tab_frames = 0;
 
   Playback playback;
   Layout layout;
