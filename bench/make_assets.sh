@@ -3,7 +3,8 @@
 #   resnet18.pt + resnet18.json  torchvision resnet18, seeded random weights, TorchScript
 #   clip_640x360.mp4             10 s of ffmpeg's testsrc2, H.264, 30 fps
 # The model comes from scripts/export_torchvision.py when the project has it, else from
-# bench/export_resnet18.py. Set BENCH_OUT to put the files elsewhere.
+# bench/export_resnet18.py (stretch resize). Delete bench/out/resnet18.* to re-export; set
+# BENCH_OUT to put the files elsewhere.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
@@ -12,10 +13,10 @@ py=/usr/bin/python3
 mkdir -p "$out"
 
 if [ ! -f "$out/resnet18.pt" ]; then
-  if [ -x "$root/scripts/export_torchvision.py" ] || [ -f "$root/scripts/export_torchvision.py" ]; then
-    "$py" "$root/scripts/export_torchvision.py" --arch resnet18 --out "$out/resnet18.pt" \
-      --seed 0 >/dev/null 2>&1 \
-      || "$py" "$here/export_resnet18.py" --out "$out/resnet18.pt" --seed 0 --force >/dev/null
+  if [ -f "$root/scripts/export_torchvision.py" ]; then
+    # The project's exporter: seeded random weights (no network), 224x224, torchvision's
+    # resize-256 + center-crop-224 sidecar.
+    "$py" "$root/scripts/export_torchvision.py" resnet18 "$out/resnet18.pt" --size 224 >/dev/null
   else
     "$py" "$here/export_resnet18.py" --out "$out/resnet18.pt" --seed 0 >/dev/null
   fi

@@ -83,9 +83,9 @@ def load_spec(model_path, config_path):
             j = json.load(f)
         spec.update(j.get("input", {}))
         layer = j.get("default_layer")
-        arch = j.get("arch")
-    if spec["color"] != "rgb" or spec["resize"] != "stretch":
-        fail("this baseline implements color 'rgb' with resize 'stretch' only")
+        arch = j.get("arch") or j.get("name")  # bench/export_resnet18.py / export_torchvision.py
+    if spec["color"] != "rgb" or spec["resize"] not in ("stretch", "center_crop"):
+        fail("this baseline implements color 'rgb' with resize 'stretch' or 'center_crop' only")
     return spec, layer, arch
 
 
@@ -151,10 +151,24 @@ def main():
 
     handle = layer.register_forward_hook(fwd_hook)
 
+    def resize(x, h, w):
+        if (x.shape[2], x.shape[3]) == (h, w):
+            return x
+        shrinking = h < x.shape[2] or w < x.shape[3]
+        return F.interpolate(x, size=(h, w), mode="bilinear", align_corners=False,
+                             antialias=antialias and shrinking)
+
     def preprocess(rgb):
         x = torch.from_numpy(rgb).permute(2, 0, 1).unsqueeze(0).float().div_(255.0)
-        x = F.interpolate(x, size=(H, W), mode="bilinear", align_corners=False,
-                          antialias=antialias)
+        if spec["resize"] == "stretch":
+            x = resize(x, H, W)
+        else:  # torchvision's Resize(shorter side) + CenterCrop, as DESIGN.md describes
+            in_h, in_w = x.shape[2], x.shape[3]
+            s = max(H / in_h, W / in_w)
+            h, w = max(H, int(in_h * s)), max(W, int(in_w * s))
+            x = resize(x, h, w)
+            top, left = round((h - H) / 2), round((w - W) / 2)
+            x = x[:, :, top:top + H, left:left + W]
         return (x - mean) / std
 
     def minmax(m):

@@ -1,6 +1,7 @@
 // The Python baseline that bench/compare.sh measures camscope against must compute the same
 // Grad-CAM map as camscope does, or the speed ratio compares different work. A seeded resnet18
-// (bench/export_resnet18.py, 64x64 input to keep it quick) on one frame of a generated clip:
+// (scripts/export_torchvision.py, as the benchmark uses; 64x64 input to keep it quick, so the
+// sidecar says resize-256-style center crop) on one frame of a generated clip:
 // bench/python_baseline.py --save-first against `camscope export`'s cam_000000.npy.
 #include <doctest/doctest.h>
 
@@ -16,8 +17,8 @@ TEST_CASE("python_baseline.py computes camscope's Grad-CAM map on the same frame
   test::TempDir dir("bench_python");
   const std::string bench = test::source_dir() + "/bench";
   const std::string model = dir.str("r18.pt");
-  auto r = test::run(test::python() + " " + bench + "/export_resnet18.py --out " + model +
-                         " --size 64 --seed 3",
+  auto r = test::run(test::python() + " " + test::source_dir() +
+                         "/scripts/export_torchvision.py resnet18 " + model + " --size 64",
                      300);
   REQUIRE_MESSAGE(r.status == 0, r.output);
   const std::string clip = dir.str("clip.mp4");
