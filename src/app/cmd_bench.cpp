@@ -173,9 +173,13 @@ class BareModel {
     {
       torch::AutoGradMode enable(true);
       auto x = m_x.detach().requires_grad_(true);
-      auto out = m_model->forward(x, {m_layer});
+      // No layer (a pixel-space method on a model without one): the gradient goes to the input.
+      std::vector<std::string> taps;
+      if (!m_layer.empty()) taps.push_back(m_layer);
+      auto out = m_model->forward(x, taps);
       const int64_t t = out.logits[0].argmax().item<int64_t>();
-      auto g = torch::autograd::grad({out.logits[0][t]}, {out.taps.at(0)}, {}, false, false, true);
+      const torch::Tensor wrt = taps.empty() ? x : out.taps.at(0);
+      auto g = torch::autograd::grad({out.logits[0][t]}, {wrt}, {}, false, false, true);
       sync_device(m_model->device());
     }
     return ms_between(t0, Clock::now());
