@@ -43,6 +43,39 @@ struct ResultKey {
 };
 
 // What a computed frame leaves behind: everything a FrameResult is derived from, on the host.
+// Decoded frames are recycled: when the last holder (result, cache entry, GL thread) lets go,
+// the frame returns here with its RGB buffer, and the next decode fills that buffer again
+// (sources assign into the Frame they are given), so steady playback allocates no
+// W x H x 3 buffers. Each frame's deleter keeps the pool alive, so frames may outlive the
+// pipeline.
+class FramePool : public std::enable_shared_from_this<FramePool> {
+ public:
+  std::shared_ptr<capture::Frame> acquire() {
+    std::unique_ptr<capture::Frame> f;
+    {
+      std::lock_guard<std::mutex> lk(m_mu);
+      if (!m_free.empty()) {
+        f = std::move(m_free.back());
+        m_free.pop_back();
+      }
+    }
+    if (!f) f = std::make_unique<capture::Frame>();
+    std::shared_ptr<FramePool> self = shared_from_this();
+    return std::shared_ptr<capture::Frame>(f.release(),
+                                           [self](capture::Frame* p) { self->release(p); });
+  }
+
+ private:
+  void release(capture::Frame* p) {
+    std::unique_ptr<capture::Frame> f(p);
+    std::lock_guard<std::mutex> lk(m_mu);
+    if (m_free.size() < kKeep) m_free.push_back(std::move(f));
+  }
+  static constexpr size_t kKeep = 8;  // more than the frames in flight at once
+  std::mutex m_mu;
+  std::vector<std::unique_ptr<capture::Frame>> m_free;
+};
+
 // A frame preprocessed ahead of the worker, valid for one model generation.
 struct Prepared {
   torch::Tensor x;
@@ -201,6 +234,7 @@ struct Pipeline::Impl {
   double ahead_decode_ms = 0;
   Prepared ahead_input;
   int64_t next_pos = 0;  // the index the source's next() returns
+  std::shared_ptr<FramePool> frame_pool = std::make_shared<FramePool>();
 
   // What the capture thread needs to preprocess for the current model (copied under the lock,
   // so it never touches the worker-owned model).
@@ -313,7 +347,7 @@ void Pipeline::Impl::capture_loop() {
       std::this_thread::sleep_until(next_at);
       last_live = std::max(next_at, Clock::now() - std::chrono::milliseconds(100));
     }
-    auto f = std::make_shared<capture::Frame>();
+    std::shared_ptr<capture::Frame> f = frame_pool->acquire();
     bool ok = false;
     std::string err;
     const auto t0 = Clock::now();
