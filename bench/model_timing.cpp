@@ -44,6 +44,10 @@ int main(int argc, char** argv) {
       for (int i = 0; i < iters; ++i) fn();
       std::printf("%-34s %8.2f ms\n", what, ms_since(t) / iters);
     };
+    time("module.forward (stock executor)", [&] {
+      torch::NoGradGuard g;
+      m->module().forward({x});
+    });
     time("forward, no taps", [&] {
       torch::NoGradGuard g;
       m->forward(x, {});

@@ -22,15 +22,21 @@ struct GuidedRelu : torch::autograd::Function<GuidedRelu> {
   }
 };
 
-torch::Tensor guided_relu(const torch::Tensor& x, double max) { return GuidedRelu::apply(x, max); }
+torch::Tensor guided_relu(const torch::Tensor& x, double max) {
+  return GuidedRelu::apply(x, max);
+}
 
 }  // namespace
 
 // A catch-all kernel: the custom autograd Function records its own backward node on any device.
-TORCH_LIBRARY(camscope, m) { m.def("guided_relu(Tensor x, float max) -> Tensor", &guided_relu); }
+TORCH_LIBRARY(camscope, m) {
+  m.def("guided_relu(Tensor x, float max) -> Tensor", &guided_relu);
+}
 
 // Referenced by the graph rewriter, which keeps this object file (and the registration above)
 // in the link.
-c10::Symbol guided_relu_symbol() { return c10::Symbol::fromQualString("camscope::guided_relu"); }
+c10::Symbol guided_relu_symbol() {
+  return c10::Symbol::fromQualString("camscope::guided_relu");
+}
 
 }  // namespace camscope::model

@@ -1,8 +1,8 @@
 // Model::load and the TorchScript-backed Model: validation, layer table, tapped forward.
 #include "model/model.h"
 
-#include <torch/csrc/jit/api/function_impl.h>
 #include <ATen/Parallel.h>
+#include <torch/csrc/jit/api/function_impl.h>
 #include <torch/cuda.h>
 
 #if defined(CAMSCOPE_HAVE_CUDA) && __has_include(<ATen/cuda/CUDAContext.h>)
@@ -49,7 +49,8 @@ void check_model_file(const std::string& path) {
 
 torch::Device pick_device(const std::string& name) {
   if (name == "auto" || name.empty())
-    return torch::cuda::is_available() ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
+    return torch::cuda::is_available() ? torch::Device(torch::kCUDA, 0)
+                                       : torch::Device(torch::kCPU);
   if (name == "cpu") return torch::Device(torch::kCPU);
   if (name.rfind("cuda", 0) == 0) {
     torch::Device d(torch::kCPU);
@@ -160,7 +161,8 @@ const TapGraph& TorchModel::tap_graph(const std::vector<std::string>& taps, Relu
   try {
     return m_tap_graphs.emplace(key, build_tap_graph(m_module, taps, mode, strict)).first->second;
   } catch (const c10::Error& e) {
-    throw Error("cannot rewrite the forward graph for taps: " + first_line(e.what_without_backtrace()));
+    throw Error("cannot rewrite the forward graph for taps: " +
+                first_line(e.what_without_backtrace()));
   }
 }
 
@@ -173,8 +175,7 @@ c10::ivalue::TupleElements TorchModel::run(const TapGraph& tg, const torch::Tens
 ForwardResult TorchModel::forward(const torch::Tensor& x, const std::vector<std::string>& taps,
                                   ReluMode mode) {
   for (const auto& t : taps) layer(t);
-  if (!x.defined() || x.dim() != 4)
-    throw Error("model input must be a [N, C, H, W] tensor");
+  if (!x.defined() || x.dim() != 4) throw Error("model input must be a [N, C, H, W] tensor");
   if (x.size(1) != m_sidecar.input.channels())
     throw Error("model input has " + std::to_string(x.size(1)) + " channels, the model takes " +
                 std::to_string(m_sidecar.input.channels()));
@@ -207,8 +208,8 @@ void TorchModel::inspect() {
     if (p.value.dim() != 4) continue;
     if (p.value.size(1) != in.channels()) {
       static const char* color_names[] = {"rgb", "bgr", "gray"};
-      throw Error(m_path + ": the first convolution (" + p.name + " " +
-                  shape_str(p.value.sizes()) + ") takes " + std::to_string(p.value.size(1)) +
+      throw Error(m_path + ": the first convolution (" + p.name + " " + shape_str(p.value.sizes()) +
+                  ") takes " + std::to_string(p.value.size(1)) +
                   " input channel(s), but the sidecar's color '" +
                   color_names[static_cast<int>(in.color)] + "' gives " +
                   std::to_string(in.channels()));
@@ -317,8 +318,10 @@ std::unique_ptr<Model> Model::load(const Options& opt) {
   try {
     module = torch::jit::load(opt.path, device);
   } catch (const c10::Error& e) {
-    throw Error(opt.path + ": not a loadable TorchScript model (" +
-                first_line(e.what_without_backtrace()) + ")");
+    std::string why = first_line(e.what_without_backtrace());
+    if (why.find("constants.pkl") != std::string::npos)
+      why += "; a torch.save() pickle? save torch.jit.script(model) instead";
+    throw Error(opt.path + ": not a loadable TorchScript model (" + why + ")");
   } catch (const std::exception& e) {
     throw Error(opt.path + ": not a loadable TorchScript model (" + first_line(e.what()) + ")");
   }
@@ -326,7 +329,8 @@ std::unique_ptr<Model> Model::load(const Options& opt) {
   module.eval();
   for (auto p : module.parameters()) p.set_requires_grad(false);
 
-  auto model = std::make_unique<TorchModel>(opt.path, std::move(sidecar), std::move(module), device);
+  auto model =
+      std::make_unique<TorchModel>(opt.path, std::move(sidecar), std::move(module), device);
   model->inspect();
   return model;
 }

@@ -42,23 +42,29 @@ struct LayerInfo {
   int64_t params = 0;                 // parameters owned by the module and its children
 };
 
-enum class ReluMode { Normal, Guided };  // Guided: ReLU-family backward = relu(g) * (x > 0)
+// Guided: every ReLU-family op (relu, relu_, relu6, hardtanh(x, 0, max)) keeps its forward and
+// passes back relu(grad_out) * (x > 0) (DESIGN.md "guidedbp", taken literally: also above max).
+enum class ReluMode { Normal, Guided };
 
 struct ForwardResult {
-  torch::Tensor logits;              // [N, classes]
-  std::vector<torch::Tensor> taps;   // one per requested path, the module output as produced
+  torch::Tensor logits;             // [N, classes]
+  std::vector<torch::Tensor> taps;  // one per requested path, the module output as produced
 };
 
+// Not thread-safe: forward() caches rewritten graphs. Give each worker thread its own Model
+// (clone()).
 class Model {
  public:
   struct Options {
-    std::string path;         // M.pt
-    std::string config_path;  // sidecar; default: M.json beside M.pt when present
+    std::string path;             // M.pt
+    std::string config_path;      // sidecar; default: M.json beside M.pt when present
     std::string device = "auto";  // auto | cpu | cuda[:N]
     int threads = 0;              // intra-op threads; 0 = all cores
   };
-  // Loads, validates (channels, [N, classes] logits, finite output) and lists layers.
-  // Throws camscope::Error with a one-line reason.
+  // Loads (eval mode, parameters frozen), validates (channels, [N, classes] logits, finite
+  // output for an all-zero input) and lists layers from one probe forward with every module
+  // tapped. Sets LibTorch's intra-op thread count (process-wide). Throws camscope::Error with a
+  // one-line reason; a model frozen with torch.jit.freeze has no layers and is refused.
   static std::unique_ptr<Model> load(const Options& opt);
   virtual ~Model() = default;
 

@@ -16,8 +16,7 @@ torch::Tensor resize(const torch::Tensor& x, int64_t h, int64_t w, bool antialia
   if (x.size(2) == h && x.size(3) == w) return x;
   const bool shrinking = h < x.size(2) || w < x.size(3);
   const std::array<int64_t, 2> size{h, w};
-  if (antialias && shrinking)
-    return at::_upsample_bilinear2d_aa(x, size, /*align_corners=*/false);
+  if (antialias && shrinking) return at::_upsample_bilinear2d_aa(x, size, /*align_corners=*/false);
   return at::upsample_bilinear2d(x, size, /*align_corners=*/false);
 }
 

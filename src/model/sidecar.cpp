@@ -1,6 +1,6 @@
-#include "model/model.h"
 #include <filesystem>
 #include <sstream>
+#include "model/model.h"
 
 #include "util/error.h"
 #include "util/fs.h"
@@ -24,16 +24,23 @@ Sidecar load_sidecar(const std::string& json_path) {
       }
       if (in.contains("color")) {
         auto c = in["color"].get<std::string>();
-        if (c == "rgb") s.input.color = ColorMode::RGB;
-        else if (c == "bgr") s.input.color = ColorMode::BGR;
-        else if (c == "gray") s.input.color = ColorMode::Gray;
-        else throw Error(json_path + ": input.color must be rgb, bgr or gray, got '" + c + "'");
+        if (c == "rgb")
+          s.input.color = ColorMode::RGB;
+        else if (c == "bgr")
+          s.input.color = ColorMode::BGR;
+        else if (c == "gray")
+          s.input.color = ColorMode::Gray;
+        else
+          throw Error(json_path + ": input.color must be rgb, bgr or gray, got '" + c + "'");
       }
       if (in.contains("resize")) {
         auto r = in["resize"].get<std::string>();
-        if (r == "stretch") s.input.resize = ResizeMode::Stretch;
-        else if (r == "center_crop") s.input.resize = ResizeMode::CenterCrop;
-        else throw Error(json_path + ": input.resize must be stretch or center_crop, got '" + r + "'");
+        if (r == "stretch")
+          s.input.resize = ResizeMode::Stretch;
+        else if (r == "center_crop")
+          s.input.resize = ResizeMode::CenterCrop;
+        else
+          throw Error(json_path + ": input.resize must be stretch or center_crop, got '" + r + "'");
       }
       if (in.contains("antialias")) s.input.antialias = in["antialias"].get<bool>();
       if (in.contains("mean")) s.input.mean = in["mean"].get<std::vector<float>>();
@@ -54,7 +61,8 @@ Sidecar load_sidecar(const std::string& json_path) {
       // One label per line, relative to the sidecar's folder.
       std::filesystem::path f = j["labels_file"].get<std::string>();
       if (f.is_relative()) f = std::filesystem::path(json_path).parent_path() / f;
-      if (!std::filesystem::exists(f)) throw Error(json_path + ": labels_file " + f.string() + " not found");
+      if (!std::filesystem::exists(f))
+        throw Error(json_path + ": labels_file " + f.string() + " not found");
       std::istringstream in(read_text_file(f.string()));
       for (std::string line; std::getline(in, line);) {
         if (!line.empty() && line.back() == '\r') line.pop_back();

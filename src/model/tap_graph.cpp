@@ -66,7 +66,8 @@ jit::Module module_at(const jit::Module& root, const std::string& path) {
   size_t start = 0;
   while (start < path.size()) {
     size_t dot = path.find('.', start);
-    std::string part = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    std::string part =
+        path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
     cur = jit::Module(cur.attr(part).toObject());
     if (dot == std::string::npos) break;
     start = dot + 1;
@@ -199,6 +200,27 @@ void drop_unneeded_copies(const std::shared_ptr<jit::Graph>& g,
   }
 }
 
+// Inlines every call from the callees' plain graphs: cheaper than jit::Inline, which copies
+// each callee's optimized graph; constant propagation afterwards folds what that would have.
+void inline_all(jit::Graph& g) {
+  for (bool again = true; again;) {
+    again = false;
+    std::vector<Node*> calls;
+    for_each_node(g.block(), [&](Node* n) {
+      if (n->kind() == c10::prim::CallMethod || n->kind() == c10::prim::CallFunction)
+        calls.push_back(n);
+      return true;
+    });
+    for (Node* n : calls) {
+      jit::GraphFunction* fn = jit::tryToGraphFunction(n);
+      if (!fn) continue;
+      if (n->kind() == c10::prim::CallFunction) n->removeInput(0);  // the function constant
+      jit::inlineCallTo(n, fn, /*inline_optimized_graph=*/false);
+      again = true;
+    }
+  }
+}
+
 // Guided backprop: each ReLU-family op becomes camscope::guided_relu.
 void swap_guided_relu(const std::shared_ptr<jit::Graph>& g) {
   const c10::Symbol guided = guided_relu_symbol();
@@ -267,8 +289,9 @@ TapGraph build_tap_graph(const torch::jit::Module& module, const std::vector<std
 
   // Everything else is inlined now, then in-place activations become functional where alias
   // analysis allows: a tap must keep the value as produced.
-  jit::Inline(*g);
+  inline_all(*g);
   fold_primitive_attributes(g, module);
+  jit::ConstantPropagation(g, /*ignore_custom_classes=*/true);
   jit::InplaceToFunctionalActivation(g);
   jit::RemoveTensorMutation(g);
   if (mode == ReluMode::Guided) swap_guided_relu(g);
@@ -283,8 +306,8 @@ TapGraph build_tap_graph(const torch::jit::Module& module, const std::vector<std
   while (!g->outputs().empty()) g->eraseOutput(g->outputs().size() - 1);
   g->registerOutput(tuple->output());
 
-  result.function = std::make_shared<jit::GraphFunction>(
-      "camscope_taps", g, nullptr, jit::ExecutorExecutionMode::SIMPLE);
+  result.function = std::make_shared<jit::GraphFunction>("camscope_taps", g, nullptr,
+                                                         jit::ExecutorExecutionMode::SIMPLE);
   return result;
 }
 

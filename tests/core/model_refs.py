@@ -59,7 +59,7 @@ class TinySE(nn.Module):
 MODELS = {
     "resnet18": (lambda: torchvision.models.resnet18(num_classes=10),
                  ["conv1", "layer1.0.bn1", "layer1.0.relu", "layer1", "layer2.1.conv2",
-                  "layer3.0.downsample", "layer4", "avgpool"]),
+                  "layer3.0.downsample", "layer4", "avgpool", "layer1.0.bn2"]),
     "mobilenet_v2": (lambda: torchvision.models.mobilenet_v2(num_classes=10),
                      ["features.0", "features.1.conv.0.2", "features.3.conv", "features.3",
                       "features.17.conv.1", "features", "classifier.1"]),
@@ -113,7 +113,9 @@ def functional_relus(model, guided):
 
 
 def capture(model, taps, x):
-    """Eager forward with hooks; the first call of each tapped module is kept."""
+    """Eager forward with hooks; the first call of each tapped module is kept. The hook hands
+    the rest of the network a copy, so in-place ops downstream (resnet's `out += identity`
+    after bn2) cannot change the recorded output, and gradients to it flow through the copy."""
     mods = dict(model.named_modules())
     acts = {}
     handles = []
@@ -121,6 +123,8 @@ def capture(model, taps, x):
         def hook(_m, _inp, out, t=t):
             if t not in acts:
                 acts[t] = out
+                return out.clone()
+            return None
         handles.append(mods[t].register_forward_hook(hook))
     logits = model(x)
     for h in handles:

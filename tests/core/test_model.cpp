@@ -114,8 +114,8 @@ TEST_CASE("clone is a deep copy with the same outputs") {
 
 TEST_CASE("preprocessing matches torch interpolate / torchvision on float values") {
   test::TempDir dir("preprocess_refs");
-  auto r = test::run(test::python() + " " + test::source_dir() +
-                     "/tests/core/preprocess_refs.py " + dir.str());
+  auto r = test::run(test::python() + " " + test::source_dir() + "/tests/core/preprocess_refs.py " +
+                     dir.str());
   INFO(r.output);
   REQUIRE(r.status == 0);
   Json cases = read_json_file(dir.str("cases.json"));
