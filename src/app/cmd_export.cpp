@@ -80,6 +80,13 @@ std::string default_model_path() {
 #endif
 }
 
+// 'text' for /bin/sh, with embedded single quotes closed, escaped and reopened.
+std::string shell_quote(const std::string& text) {
+  std::string q = "'";
+  for (char c : text) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
 // Writes raw RGB frames into the ffmpeg CLI, which encodes H.264.
 class Mp4Writer {
  public:
@@ -89,8 +96,8 @@ class Mp4Writer {
     std::string cmd = "ffmpeg -hide_banner -loglevel error -y -f rawvideo -pix_fmt rgb24 -s " +
                       std::to_string(width) + "x" + std::to_string(height) + " -r " +
                       std::to_string(fps > 0 ? fps : 25.0) +
-                      " -i - -vf pad=ceil(iw/2)*2:ceil(ih/2)*2 -c:v libx264 -pix_fmt yuv420p '" +
-                      path + "'";
+                      " -i - -vf 'pad=ceil(iw/2)*2:ceil(ih/2)*2' -c:v libx264 -pix_fmt yuv420p " +
+                      shell_quote(path);
     // A dead ffmpeg must turn into an error message, not a SIGPIPE that kills us.
     m_old_sigpipe = ::signal(SIGPIPE, SIG_IGN);
     m_pipe = ::popen(cmd.c_str(), "w");
@@ -135,8 +142,14 @@ class Mp4Writer {
 class Progress {
  public:
   explicit Progress(int64_t total) : m_total(total), m_t0(Clock::now()) {}
+  // An error or a short source ends the bar early: finish its line so the next message (the
+  // one-line error) starts on its own.
+  ~Progress() {
+    if (m_open) std::fputc('\n', stderr);
+  }
   void update(int64_t done) {
     if (m_total <= 1) return;
+    m_open = done < m_total;
     const int width = 30;
     int fill = static_cast<int>(width * done / m_total);
     double s = ms_since(m_t0) / 1000.0;
@@ -150,6 +163,7 @@ class Progress {
  private:
   int64_t m_total;
   Clock::time_point m_t0;
+  bool m_open = false;
 };
 
 void write_map_npy(const std::string& path, const torch::Tensor& t) {
@@ -339,7 +353,6 @@ int cmd_export(int argc, const char* const* argv) {
   }
   if (mp4) mp4->close();
   if (done == 0) throw Error("no frames decoded from '" + input + "' in the requested range");
-  if (total > 1 && done < total) std::fputc('\n', stderr);  // the progress line ended early (short video)
   write_json_file(summary_path, summary);
   return 0;
 }

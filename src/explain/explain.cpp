@@ -206,9 +206,10 @@ std::vector<std::pair<int64_t, double>> top_classes(const torch::Tensor& logits,
   return out;
 }
 
-Result explain(model::Model& model, const torch::Tensor& input, const Request& req) {
-  if (!input.defined() || input.dim() != 4 || input.size(0) != 1)
+Result explain(model::Model& model, const torch::Tensor& input_any, const Request& req) {
+  if (!input_any.defined() || input_any.dim() != 4 || input_any.size(0) != 1)
     throw Error("explain expects one preprocessed image [1, C, H, W]");
+  const torch::Tensor input = input_any.to(model.device());  // no-op when already there
   const Method m = req.method;
   if (req.target < -1 || req.target >= model.num_classes())
     throw Error("target class " + std::to_string(req.target) + " out of range: the model has " +
@@ -299,13 +300,14 @@ Result explain(model::Model& model, const torch::Tensor& input, const Request& r
       Pass p = run_pass(model, input, r.layer, req.target, false, false, ReluMode::Normal, timer);
       take(p);
       torch::NoGradGuard no_grad;
-      auto masks = scorecam_masks(p.A, H, W);  // [K, 1, H, W]
-      const int64_t K = masks.size(0);
+      const int64_t K = p.A.size(0);
       const int batch = std::max(1, req.scorecam_batch);
       std::vector<torch::Tensor> scores;
+      // Masks are made per batch (each is normalized on its own), so memory stays at one batch
+      // of input-size masks however many channels the layer has.
       for (int64_t i = 0; i < K; i += batch) {
         int64_t b = std::min<int64_t>(batch, K - i);
-        auto x = input * masks.narrow(0, i, b);
+        auto x = input * scorecam_masks(p.A.narrow(0, i, b), H, W);  // [b, C, H, W]
         scores.push_back(model.forward(x, {}).logits.select(1, p.target));
       }
       r.channel_weights = scorecam_weights(torch::cat(scores));

@@ -70,7 +70,9 @@ struct Result {
   std::vector<std::pair<std::string, double>> timings_ms;  // stage -> milliseconds, in order
 };
 
-// input: [1, C, H, W] preprocessed (model.preprocess). Throws camscope::Error with one line for
+// input: [1, C, H, W] preprocessed (model.preprocess), moved to the model's device if elsewhere.
+// Not thread-safe for one model (the model caches rewritten graphs): call from one worker.
+// Throws camscope::Error with one line for
 // a bad target, a nonexistent layer, a layer without spatial dims for a CAM-family method, or
 // `cam` on a model without a global-average-pool + linear head.
 Result explain(model::Model& model, const torch::Tensor& input, const Request& req);

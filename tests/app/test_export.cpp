@@ -179,10 +179,6 @@ TEST_CASE("export of several frames: a folder, a frame range, an MP4 overlay") {
   for (int i = 0; i < 4; ++i) make_png(dir, "frames/f" + std::to_string(i) + ".png", 20, 14, i * 2);
   auto probe = test::camscope("export --model " + fx + "/tiny.pt --input " + dir.str("frames") +
                               " --layer relu --overlay none --out " + dir.str("probe"));
-  if (probe.status != 0) {  // folder sources land with the capture stage
-    MESSAGE("SKIPPED: folder input not available in this build: " << probe.output);
-    return;
-  }
   REQUIRE_MESSAGE(probe.status == 0, probe.output);
   for (int i = 0; i < 4; ++i) CHECK(fs::exists(dir.str("probe/" + format_index("cam_%06d.npy", i))));
   CHECK(probe.output.find("4/4 frames") != std::string::npos);  // progress bar on stderr
@@ -204,6 +200,23 @@ TEST_CASE("export of several frames: a folder, a frame range, an MP4 overlay") {
   auto again = test::camscope("export --model " + fx + "/tiny.pt --input " + dir.str("frames") +
                               " --layer relu --frames 1:3 --overlay mp4 --out " + dir.str("o"));
   check_one_line_error(again, "--force");
+
+  // A video: frame indices and timestamps come from the source.
+  auto mk = test::run("ffmpeg -v error -f lavfi -i testsrc2=size=64x48:rate=10 -t 1 -c:v libx264 "
+                      "-pix_fmt yuv420p " + dir.str("clip.mp4"));
+  REQUIRE_MESSAGE(mk.status == 0, mk.output);
+  auto v = test::camscope("export --model " + fx + "/tiny.pt --input " + dir.str("clip.mp4") +
+                          " --layer relu --frames 4:7 --out " + dir.str("v"));
+  REQUIRE_MESSAGE(v.status == 0, v.output);
+  Json vs = read_json_file(dir.str("v/summary.json"));
+  REQUIRE(vs["frames"].size() == 3);
+  for (int i = 0; i < 3; ++i) {
+    CHECK(vs["frames"][i]["index"] == 4 + i);
+    CHECK(vs["frames"][i]["pts"].get<double>() == doctest::Approx((4 + i) / 10.0).epsilon(1e-3));
+    CHECK(vs["frames"][i]["source_size"] == Json::array({64, 48}));
+    CHECK(fs::exists(dir.str("v/" + format_index("overlay_%06d.png", 4 + i))));
+  }
+  CHECK(!fs::exists(dir.str("v/cam_000003.npy")));
 }
 
 TEST_CASE("export errors are one line, non-zero, and write nothing") {
