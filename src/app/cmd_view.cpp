@@ -50,8 +50,8 @@ float parse_unit(const Args& args, const char* key) {
 int cmd_view(int argc, const char* const* argv) {
   Args args(argc, argv,
             {"input", "frames", "screenshot", "size", "model", "model-config", "layer", "method",
-             "target", "device", "colormap", "alpha", "threshold", "script", "settings",
-             "threads", "debug-worker-delay-ms"},
+             "target", "device", "colormap", "alpha", "threshold", "script", "settings", "threads",
+             "debug-worker-delay-ms"},
             {"headless", "force", "help", "verbose", "play", "pause", "no-settings"});
   if (args.flag("help")) {
     std::fputs(kViewHelp, stdout);
@@ -89,7 +89,8 @@ int cmd_view(int argc, const char* const* argv) {
   } else {
     char* end = nullptr;
     const long t = std::strtol(target.c_str(), &end, 10);
-    if (end == target.c_str() || *end || t < 0) throw Error("--target expects top1 or a class index");
+    if (end == target.c_str() || *end || t < 0)
+      throw Error("--target expects top1 or a class index");
     opt.params.target = t;
   }
   opt.colormap = args.get("colormap");
@@ -105,7 +106,8 @@ int cmd_view(int argc, const char* const* argv) {
     opt.headless = true;
   }
   opt.frames = args.get_int("frames", opt.headless && opt.script.empty() ? 3 : -1);
-  if (opt.headless && opt.script.empty() && opt.frames <= 0) throw Error("--frames must be positive");
+  if (opt.headless && opt.script.empty() && opt.frames <= 0)
+    throw Error("--frames must be positive");
   if (!args.flag("no-settings"))
     opt.settings_file = args.has("settings") ? args.get("settings")
                                              : (opt.headless ? std::string() : settings_path());

@@ -29,9 +29,9 @@ inline GridSort parse_grid_sort(const std::string& s) {
 // What the viewer asks for. layer, method and target are part of the result cache key; the
 // grid options are re-derived from a cached result in microseconds.
 struct ViewParams {
-  std::string layer;                // "" = the model's default layer
-  std::string method = "gradcam";   // DESIGN.md method name
-  int64_t target = -1;              // class index; -1 = top-1 of each frame
+  std::string layer;               // "" = the model's default layer
+  std::string method = "gradcam";  // DESIGN.md method name
+  int64_t target = -1;             // class index; -1 = top-1 of each frame
   GridSort grid_sort = GridSort::Activation;
   int grid_top_k = 0;  // 0 = every channel
   bool same_computation(const ViewParams& o) const {

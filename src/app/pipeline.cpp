@@ -37,8 +37,8 @@ struct ResultKey {
   explain::Method method = explain::Method::GradCam;
   int64_t target = -1;
   bool operator==(const ResultKey& o) const {
-    return frame == o.frame && source == o.source && model == o.model && layer == o.layer && method == o.method &&
-           target == o.target;
+    return frame == o.frame && source == o.source && model == o.model && layer == o.layer &&
+           method == o.method && target == o.target;
   }
 };
 
@@ -178,7 +178,9 @@ std::unique_ptr<model::Model> load_model(const PipelineOptions& opt, const std::
 
 }  // namespace
 
-std::vector<std::string> available_methods() { return explain::method_names(); }
+std::vector<std::string> available_methods() {
+  return explain::method_names();
+}
 
 std::string builtin_model_path() {
   const char* env = std::getenv("CAMSCOPE_ASSETS");
@@ -445,8 +447,10 @@ EntryPtr Pipeline::Impl::compute(model::Model& m, const capture::Frame& f, doubl
   for (const auto& t : r.timings_ms) {
     auto it = std::find_if(e->timings_ms.begin(), e->timings_ms.end(),
                            [&](const auto& s) { return s.first == t.first; });
-    if (it == e->timings_ms.end()) e->timings_ms.push_back(t);
-    else it->second += t.second;
+    if (it == e->timings_ms.end())
+      e->timings_ms.push_back(t);
+    else
+      it->second += t.second;
   }
 
   t0 = Clock::now();
@@ -455,7 +459,8 @@ EntryPtr Pipeline::Impl::compute(model::Model& m, const capture::Frame& f, doubl
   e->map = to_host(r.map, &e->bytes_to_host);
   if (r.logits.defined()) {
     torch::Tensor logits = r.logits.detach().to(torch::kCPU, torch::kFloat).view(-1);
-    if (r.target >= 0 && r.target < logits.numel()) e->target_logit = logits[r.target].item<double>();
+    if (r.target >= 0 && r.target < logits.numel())
+      e->target_logit = logits[r.target].item<double>();
     for (const auto& [cls, prob] : explain::top_classes(logits, 5))
       e->top.push_back(ClassScore{cls, m.label(cls), prob});
   }
@@ -465,7 +470,8 @@ EntryPtr Pipeline::Impl::compute(model::Model& m, const capture::Frame& f, doubl
     e->activation_shape = a.sizes().vec();
     torch::Tensor ad = a.detach().to(torch::kFloat);
     e->channel_mean = to_vector(explain::channel_mean(ad));
-    if (r.channel_weights.defined()) e->channel_weight = to_vector(r.channel_weights);
+    if (r.channel_weights.defined())
+      e->channel_weight = to_vector(r.channel_weights);
     else if (r.gradient.defined() && r.gradient.numel() == ad.numel())
       e->channel_weight = to_vector(r.gradient.detach().to(torch::kFloat).view_as(ad).mean({1, 2}));
     // Per-channel min-max on the model's device; one host copy of the normalized stack.
@@ -480,15 +486,15 @@ EntryPtr Pipeline::Impl::compute(model::Model& m, const capture::Frame& f, doubl
     t0 = Clock::now();
     torch::NoGradGuard no_grad;
     std::vector<torch::Tensor> gates = explain::channel_gates(m, x, gate_paths);
-    for (size_t i = 0; i < gates.size(); ++i) e->se_gates.emplace_back(gate_paths[i], to_vector(gates[i]));
+    for (size_t i = 0; i < gates.size(); ++i)
+      e->se_gates.emplace_back(gate_paths[i], to_vector(gates[i]));
     e->timings_ms.emplace_back("se_gates", ms_since(t0));
   }
   return e;
 }
 
 std::shared_ptr<FrameResult> Pipeline::Impl::derive(const CacheEntry& e, const ViewParams& p,
-                                                    int64_t index, bool from_cache,
-                                                    uint64_t req) {
+                                                    int64_t index, bool from_cache, uint64_t req) {
   auto r = std::make_shared<FrameResult>();
   r->request_serial = req;
   r->params = p;
@@ -666,14 +672,17 @@ void Pipeline::Impl::worker_loop() {
       }
       e->frame = f;
       for (int slept = 0; slept < opt.worker_delay_ms && !stop; slept += 5)
-        std::this_thread::sleep_for(std::chrono::milliseconds(std::min(5, opt.worker_delay_ms - slept)));
+        std::this_thread::sleep_for(
+            std::chrono::milliseconds(std::min(5, opt.worker_delay_ms - slept)));
       lk.lock();
       stats.worker_busy = false;
       if (model.get() != m) continue;  // another model arrived meanwhile
       entry = e;
       ++stats.computed;
-      if (e->error.empty()) cache.put(key, entry);
-      else ++stats.errors;
+      if (e->error.empty())
+        cache.put(key, entry);
+      else
+        ++stats.errors;
     } else {
       ++stats.cache_hits;
       if (f && f->index == index) frame_taken = true;

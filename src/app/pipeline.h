@@ -25,13 +25,13 @@
 namespace camscope::app {
 
 struct PipelineOptions {
-  std::string model;           // TorchScript path; "" = the built-in model
-  std::string model_config;    // sidecar; "" = beside the model
+  std::string model;         // TorchScript path; "" = the built-in model
+  std::string model_config;  // sidecar; "" = beside the model
   std::string device = "auto";
   std::string input = "synthetic";
-  int threads = 0;             // LibTorch intra-op threads; 0 = all cores
-  size_t cache_entries = 48;   // result LRU
-  int worker_delay_ms = 0;     // test hook: extra sleep per computed result
+  int threads = 0;            // LibTorch intra-op threads; 0 = all cores
+  size_t cache_entries = 48;  // result LRU
+  int worker_delay_ms = 0;    // test hook: extra sleep per computed result
 };
 
 // DESIGN.md's method names, in the order the UI cycles through them.

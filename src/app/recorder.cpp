@@ -14,7 +14,9 @@ std::string shell_quote(const std::string& s) {
 }
 }  // namespace
 
-Recorder::~Recorder() { stop(); }
+Recorder::~Recorder() {
+  stop();
+}
 
 void Recorder::start(const std::string& path, int width, int height, double fps) {
   stop();

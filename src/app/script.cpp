@@ -14,20 +14,46 @@ struct Arity {
   int min_args, max_args;
 };
 constexpr Arity kCommands[] = {
-    {"wait_result", 0, 1}, {"frames", 1, 1},      {"select_layer", 1, 1}, {"layer", 1, 1},
-    {"method", 1, 1},      {"target", 1, 1},      {"sort_grid", 1, 1},    {"top_k", 1, 1},
-    {"toggle_grid", 0, 0}, {"open_channel", 1, 1}, {"seek", 1, 1},        {"step", 1, 1},
-    {"play", 0, 0},        {"pause", 0, 0},       {"speed", 1, 1},        {"loop", 1, 1},
-    {"colormap", 1, 1},    {"alpha", 1, 1},       {"threshold", 1, 1},    {"zoom", 1, 1},
-    {"overlay", 1, 1},     {"key", 1, 1},         {"open_model", 1, 1},   {"open_input", 1, 1},
-    {"sanity", 0, 1},      {"screenshot", 1, 1},  {"record_start", 1, 1}, {"record_stop", 0, 0},
-    {"print_state", 0, 0}, {"reset_frame_stats", 0, 0}, {"print_frame_stats", 0, 0},
-    {"tab", 1, 1},         {"quit", 0, 0},
+    {"wait_result", 0, 1},
+    {"frames", 1, 1},
+    {"select_layer", 1, 1},
+    {"layer", 1, 1},
+    {"method", 1, 1},
+    {"target", 1, 1},
+    {"sort_grid", 1, 1},
+    {"top_k", 1, 1},
+    {"toggle_grid", 0, 0},
+    {"open_channel", 1, 1},
+    {"seek", 1, 1},
+    {"step", 1, 1},
+    {"play", 0, 0},
+    {"pause", 0, 0},
+    {"speed", 1, 1},
+    {"loop", 1, 1},
+    {"colormap", 1, 1},
+    {"alpha", 1, 1},
+    {"threshold", 1, 1},
+    {"zoom", 1, 1},
+    {"overlay", 1, 1},
+    {"key", 1, 1},
+    {"open_model", 1, 1},
+    {"open_input", 1, 1},
+    {"sanity", 0, 1},
+    {"screenshot", 1, 1},
+    {"record_start", 1, 1},
+    {"record_stop", 0, 0},
+    {"print_state", 0, 0},
+    {"reset_frame_stats", 0, 0},
+    {"print_frame_stats", 0, 0},
+    {"tab", 1, 1},
+    {"quit", 0, 0},
 };
 
 }  // namespace
 
-std::string ScriptCommand::where() const { return "script line " + std::to_string(line); }
+std::string ScriptCommand::where() const {
+  return "script line " + std::to_string(line);
+}
 
 std::vector<ScriptCommand> parse_script_text(const std::string& text, const std::string& name) {
   std::vector<ScriptCommand> out;
@@ -58,9 +84,9 @@ std::vector<ScriptCommand> parse_script_text(const std::string& text, const std:
     const int k = static_cast<int>(c.args.size());
     if (k < a->min_args || k > a->max_args)
       throw Error(at + "'" + c.name + "' takes " +
-                  (a->min_args == a->max_args ? std::to_string(a->min_args)
-                                              : std::to_string(a->min_args) + " to " +
-                                                    std::to_string(a->max_args)) +
+                  (a->min_args == a->max_args
+                       ? std::to_string(a->min_args)
+                       : std::to_string(a->min_args) + " to " + std::to_string(a->max_args)) +
                   " argument(s), got " + std::to_string(k));
     out.push_back(std::move(c));
   }

@@ -152,7 +152,8 @@ ViewSession::ViewSession(const ViewOptions& opt) : m_opt(opt) {
   m_sent_params = m_state.params;
   m_source = m_pipeline->source_info();
   m_state.playback.playing = opt.play < 0 ? !opt.headless && !m_source.live : opt.play == 1;
-  remember_recent(m_state.recent_models, opt.pipeline.model.empty() ? std::string() : opt.pipeline.model);
+  remember_recent(m_state.recent_models,
+                  opt.pipeline.model.empty() ? std::string() : opt.pipeline.model);
   remember_recent(m_state.recent_inputs, opt.pipeline.input);
 
   gl::ContextOptions wopt = opt.window;
@@ -309,10 +310,18 @@ void ViewSession::perform(const ui::Action& a, bool from_script) {
       remember_recent(m_state.recent_inputs, a.text);
       m_message = "opening " + a.text + "...";
       break;
-    case K::Screenshot: screenshot(a.text, from_script); break;
-    case K::ToggleRecord: toggle_record(a.text, from_script); break;
-    case K::RunSanity: m_pipeline->run_sanity(); break;
-    case K::Quit: m_quit = true; break;
+    case K::Screenshot:
+      screenshot(a.text, from_script);
+      break;
+    case K::ToggleRecord:
+      toggle_record(a.text, from_script);
+      break;
+    case K::RunSanity:
+      m_pipeline->run_sanity();
+      break;
+    case K::Quit:
+      m_quit = true;
+      break;
   }
 }
 
@@ -320,7 +329,8 @@ void ViewSession::perform(const ui::Action& a, bool from_script) {
 
 bool ViewSession::script_waiting() {
   switch (m_wait) {
-    case Wait::None: return false;
+    case Wait::None:
+      return false;
     case Wait::Frames:
       if (--m_wait_frames > 0) return true;
       break;
@@ -344,7 +354,8 @@ bool ViewSession::script_waiting() {
     }
     case Wait::Sanity:
       if (m_pipeline->sanity().running) {
-        if (Clock::now() > m_wait_deadline) throw Error(m_wait_cmd->where() + ": sanity check timed out");
+        if (Clock::now() > m_wait_deadline)
+          throw Error(m_wait_cmd->where() + ": sanity check timed out");
         return true;
       }
       break;
@@ -369,7 +380,8 @@ void ViewSession::execute(const ScriptCommand& c) {
   auto wait_for = [&](Wait w, double seconds) {
     m_wait = w;
     m_wait_cmd = &c;
-    m_wait_deadline = Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
+    m_wait_deadline =
+        Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
   };
   if (n == "wait_result") {
     wait_for(Wait::Result, c.args.empty() ? 120.0 : parse_number(c));
@@ -458,7 +470,8 @@ void ViewSession::execute(const ScriptCommand& c) {
   } else if (n == "tab") {
     static const char* kTabs[] = {"timings", "stats", "model", "se", "filters", "sanity"};
     if (std::none_of(std::begin(kTabs), std::end(kTabs), [&](const char* t) { return a0 == t; }))
-      throw Error(c.where() + ": unknown tab '" + a0 + "' (timings, stats, model, se, filters, sanity)");
+      throw Error(c.where() + ": unknown tab '" + a0 +
+                  "' (timings, stats, model, se, filters, sanity)");
     m_state.select_tab = a0;
     m_state.select_tab_frames = 3;
     m_state.show_grid = true;  // the details panel lives in the right column
@@ -510,7 +523,8 @@ Json ViewSession::state_json() const {
     for (const ClassScore& c : r->top)
       top.push_back({{"class", c.cls}, {"label", c.label}, {"score", c.prob}});
     Json order = Json::array();
-    for (size_t i = 0; i < r->grid_channels.size() && i < 64; ++i) order.push_back(r->grid_channels[i]);
+    for (size_t i = 0; i < r->grid_channels.size() && i < 64; ++i)
+      order.push_back(r->grid_channels[i]);
     Json timings = Json::object();
     for (const auto& [k, v] : r->timings_ms) timings[k] = v;
     j["result"] = {{"frame_index", r->frame_index},
@@ -540,11 +554,14 @@ Json ViewSession::state_json() const {
   const SanityResult san = m_pipeline->sanity();
   Json steps = Json::array();
   for (const SanityStep& x : san.steps)
-    steps.push_back({{"block", x.block}, {"spearman", x.spearman}, {"spearman_abs", x.spearman_abs}});
+    steps.push_back(
+        {{"block", x.block}, {"spearman", x.spearman}, {"spearman_abs", x.spearman_abs}});
   j["sanity"] = {{"running", san.running}, {"error", san.error}, {"steps", steps}};
   const gl::ObjectCounts& oc = gl::object_counts();
-  j["gl_objects"] = {{"total", oc.total()}, {"textures", oc.textures},
-                     {"framebuffers", oc.framebuffers}, {"buffers", oc.buffers}};
+  j["gl_objects"] = {{"total", oc.total()},
+                     {"textures", oc.textures},
+                     {"framebuffers", oc.framebuffers},
+                     {"buffers", oc.buffers}};
   j["rss_kib"] = rss_kib();
   j["recording"] = m_recorder.active();
   j["status"] = m_pipeline->status();
@@ -556,7 +573,8 @@ Json ViewSession::frame_stats_json() const {
   std::vector<float> v = m_frame_ms;
   std::sort(v.begin(), v.end());
   auto pct = [&](double p) -> double {
-    return v.empty() ? 0.0 : v[std::min(v.size() - 1, static_cast<size_t>(p * (v.size() - 1) + 0.5))];
+    return v.empty() ? 0.0
+                     : v[std::min(v.size() - 1, static_cast<size_t>(p * (v.size() - 1) + 0.5))];
   };
   double sum = 0;
   for (float x : v) sum += x;
@@ -618,11 +636,13 @@ int ViewSession::run() {
     m_result = m_pipeline->latest();
     if (m_result && m_result->serial != m_last_result_serial) {
       const double since = ms_between(m_last_result_time, t0) / 1000.0;
-      if (since > 0) m_result_fps = m_result_fps == 0 ? 1.0 / since : 0.8 * m_result_fps + 0.2 / since;
+      if (since > 0)
+        m_result_fps = m_result_fps == 0 ? 1.0 / since : 0.8 * m_result_fps + 0.2 / since;
       m_last_result_time = t0;
       m_last_result_serial = m_result->serial;
     }
-    ui::DisplayOptions disp{m_state.colormap, m_state.alpha, m_state.threshold, m_state.show_overlay};
+    ui::DisplayOptions disp{m_state.colormap, m_state.alpha, m_state.threshold,
+                            m_state.show_overlay};
     const bool redrawn = m_textures->update(m_result, disp);
 
     m_imgui->new_frame(static_cast<float>(dt));
@@ -640,14 +660,17 @@ int ViewSession::run() {
     if (m_recorder.active() && redrawn) {
       m_textures->read_overlay(m_record_buffer);
       const ui::TextureView ov = m_textures->overlay();
-      if (!m_recorder.write(m_record_buffer.data(), ov.width, ov.height)) m_message = m_recorder.error();
+      if (!m_recorder.write(m_record_buffer.data(), ov.width, ov.height))
+        m_message = m_recorder.error();
     }
     m_frame_ms.push_back(static_cast<float>(ms_between(t0, Clock::now())));
-    if (m_frame_ms.size() >= m_frame_ms.capacity()) m_frame_ms.erase(m_frame_ms.begin(), m_frame_ms.begin() + m_frame_ms.size() / 2);
+    if (m_frame_ms.size() >= m_frame_ms.capacity())
+      m_frame_ms.erase(m_frame_ms.begin(), m_frame_ms.begin() + m_frame_ms.size() / 2);
     m_ctx->end_frame();
     // Headless frames cost nothing to wait on: while a script waits for the worker, leave it
     // the CPU instead of spinning.
-    if (m_opt.headless && (m_wait == Wait::Result || m_wait == Wait::FirstResult || m_wait == Wait::Sanity))
+    if (m_opt.headless &&
+        (m_wait == Wait::Result || m_wait == Wait::FirstResult || m_wait == Wait::Sanity))
       std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   if (m_opt.headless && !m_opt.screenshot.empty()) screenshot(m_opt.screenshot, true);

@@ -14,20 +14,20 @@ namespace camscope::app {
 
 struct ViewOptions {
   PipelineOptions pipeline;
-  ViewParams params;              // initial layer/method/target (CLI)
+  ViewParams params;  // initial layer/method/target (CLI)
   gl::ContextOptions window;
-  bool size_given = false;        // --size: do not take the window size from the settings
+  bool size_given = false;  // --size: do not take the window size from the settings
   bool headless = false;
-  int frames = -1;                // headless without script: frames after the first result
-  std::string screenshot;         // written after the last frame (headless)
-  std::string script;             // --script FILE
-  bool force = false;             // overwrite existing screenshot/record files
-  std::string settings_file;      // "" = no persistence
+  int frames = -1;            // headless without script: frames after the first result
+  std::string screenshot;     // written after the last frame (headless)
+  std::string script;         // --script FILE
+  bool force = false;         // overwrite existing screenshot/record files
+  std::string settings_file;  // "" = no persistence
   // CLI display overrides (applied over the settings file).
   std::string colormap;
   float alpha = -1.f;
   float threshold = -1.f;
-  int play = -1;                  // -1: play unless headless; 0 paused; 1 playing
+  int play = -1;  // -1: play unless headless; 0 paused; 1 playing
 };
 
 // Runs until the window closes, the script ends (quit) or `frames` are rendered. Returns the

@@ -22,9 +22,9 @@
 namespace camscope::ui {
 
 struct GlStats {
-  double ui_frame_ms = 0;   // CPU time of the last render-loop iteration, without vsync wait
-  double ui_fps = 0;        // display rate
-  double result_fps = 0;    // new results per second
+  double ui_frame_ms = 0;  // CPU time of the last render-loop iteration, without vsync wait
+  double ui_fps = 0;       // display rate
+  double result_fps = 0;   // new results per second
   double upload_ms = 0, draw_ms = 0;
   uint64_t bytes_to_gl = 0;
   std::string renderer, bridge;
@@ -40,8 +40,8 @@ struct PanelInputs {
   app::PipelineStats stats;
   app::SanityResult sanity;
   std::vector<std::string> methods;
-  std::string status;  // pipeline error or progress
-  std::string message; // last app message (screenshot written...)
+  std::string status;   // pipeline error or progress
+  std::string message;  // last app message (screenshot written...)
   bool recording = false;
   const ResultTextures* textures = nullptr;
   GlStats gl;
@@ -71,7 +71,7 @@ void draw_help(UiState& state);
 // backend stores in io.KeysDown, so scripts can inject them in headless runs.
 struct Shortcut {
   int key;
-  const char* name;         // as the help overlay and scripts spell it
+  const char* name;  // as the help overlay and scripts spell it
   const char* description;
 };
 const std::vector<Shortcut>& shortcuts();

@@ -8,7 +8,9 @@
 
 namespace camscope::ui {
 namespace {
-ImTextureID tex_id(GLuint id) { return reinterpret_cast<ImTextureID>(static_cast<intptr_t>(id)); }
+ImTextureID tex_id(GLuint id) {
+  return reinterpret_cast<ImTextureID>(static_cast<intptr_t>(id));
+}
 
 float value_or(const std::vector<float>& v, int i) {
   return i >= 0 && static_cast<size_t>(i) < v.size() ? v[static_cast<size_t>(i)] : 0.f;
@@ -45,7 +47,8 @@ void draw_channels(UiState& state, const PanelInputs& in) {
   ImGui::Image(tex_id(tex.id), size);
   if (ImGui::IsItemHovered()) {
     const ImVec2 m = ImGui::GetIO().MousePos;
-    const auto pick = g.pick(static_cast<int>((m.x - p0.x) / scale), static_cast<int>((m.y - p0.y) / scale));
+    const auto pick =
+        g.pick(static_cast<int>((m.x - p0.x) / scale), static_cast<int>((m.y - p0.y) / scale));
     if (pick && static_cast<size_t>(pick->channel) < r->grid_channels.size()) {
       const int ch = r->grid_channels[static_cast<size_t>(pick->channel)];
       ImGui::SetTooltip("channel %d (rank %d)\nmean %.4f\nweight %.4f", ch, pick->channel + 1,

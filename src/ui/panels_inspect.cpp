@@ -10,13 +10,18 @@
 namespace camscope::ui {
 namespace {
 
-ImTextureID tex_id(GLuint id) { return reinterpret_cast<ImTextureID>(static_cast<intptr_t>(id)); }
+ImTextureID tex_id(GLuint id) {
+  return reinterpret_cast<ImTextureID>(static_cast<intptr_t>(id));
+}
 
 std::string bytes_text(uint64_t b) {
   char buf[32];
-  if (b >= (1u << 20)) std::snprintf(buf, sizeof buf, "%.2f MiB", b / 1048576.0);
-  else if (b >= 1024) std::snprintf(buf, sizeof buf, "%.1f KiB", b / 1024.0);
-  else std::snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(b));
+  if (b >= (1u << 20))
+    std::snprintf(buf, sizeof buf, "%.2f MiB", b / 1048576.0);
+  else if (b >= 1024)
+    std::snprintf(buf, sizeof buf, "%.1f KiB", b / 1024.0);
+  else
+    std::snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(b));
   return buf;
 }
 
@@ -123,8 +128,8 @@ void draw_timings(const PanelInputs& in) {
     row_text("GL objects", std::to_string(in.gl.objects.total()));
     row_text("decoded / dropped", std::to_string(in.stats.frames_decoded) + " / " +
                                       std::to_string(in.stats.frames_dropped));
-    row_text("computed / cache hits", std::to_string(in.stats.computed) + " / " +
-                                          std::to_string(in.stats.cache_hits));
+    row_text("computed / cache hits",
+             std::to_string(in.stats.computed) + " / " + std::to_string(in.stats.cache_hits));
     row_text("cached results", std::to_string(in.stats.cache_size));
     ImGui::EndTable();
   }
@@ -180,8 +185,9 @@ void draw_inspect(UiState& state, ActionQueue& actions, const PanelInputs& in) {
     ImGui::EndDisabled();
     if (!s.error.empty()) ImGui::TextColored(ImVec4(1, 0.4f, 0.3f, 1), "%s", s.error.c_str());
     if (!s.steps.empty()) {
-      ImGui::Text("frame %lld, %s @ %s, class %lld (%.0f ms)", static_cast<long long>(s.frame_index),
-                  s.method.c_str(), s.layer.c_str(), static_cast<long long>(s.target), s.elapsed_ms);
+      ImGui::Text("frame %lld, %s @ %s, class %lld (%.0f ms)",
+                  static_cast<long long>(s.frame_index), s.method.c_str(), s.layer.c_str(),
+                  static_cast<long long>(s.target), s.elapsed_ms);
       if (ImGui::BeginTable("sanity", 3, ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV)) {
         ImGui::TableSetupColumn("randomized through");
         ImGui::TableSetupColumn("spearman", ImGuiTableColumnFlags_WidthFixed, 90.f);

@@ -42,8 +42,10 @@ ViewportGeometry draw_panels(UiState& state, ActionQueue& actions, const PanelIn
   if (begin_region("Layers", 0, top, l.left_width, layers_h)) draw_layers(state, in);
   const ImVec2 ls = ImGui::GetWindowSize();
   ImGui::End();
-  if (ls.x != l.left_width) l.left_width = ls.x;
-  else if (ls.y != layers_h) l.layers_fraction = ls.y / height;
+  if (ls.x != l.left_width)
+    l.left_width = ls.x;
+  else if (ls.y != layers_h)
+    l.layers_fraction = ls.y / height;
   if (begin_region("Method & target", 0, top + layers_h, l.left_width, height - layers_h))
     draw_method(state, in);
   ImGui::End();
@@ -68,17 +70,21 @@ ViewportGeometry draw_panels(UiState& state, ActionQueue& actions, const PanelIn
     if (begin_region("Channels", rx, top, l.right_width, ch_h)) draw_channels(state, in);
     const ImVec2 cs = ImGui::GetWindowSize();
     ImGui::End();
-    if (cs.x != l.right_width) l.right_width = cs.x;
-    else if (cs.y != ch_h) l.channels_fraction = cs.y / height;
+    if (cs.x != l.right_width)
+      l.right_width = cs.x;
+    else if (cs.y != ch_h)
+      l.channels_fraction = cs.y / height;
     if (begin_region("Details", rx, top + ch_h, l.right_width, height - ch_h)) {
       if (ImGui::BeginTabBar("details")) {
         const bool want_timings = state.select_tab == "timings";
         const bool want_inspect = !state.select_tab.empty() && !want_timings;
-        if (ImGui::BeginTabItem("Timings", nullptr, want_timings ? ImGuiTabItemFlags_SetSelected : 0)) {
+        if (ImGui::BeginTabItem("Timings", nullptr,
+                                want_timings ? ImGuiTabItemFlags_SetSelected : 0)) {
           draw_timings(in);
           ImGui::EndTabItem();
         }
-        if (ImGui::BeginTabItem("Inspect", nullptr, want_inspect ? ImGuiTabItemFlags_SetSelected : 0)) {
+        if (ImGui::BeginTabItem("Inspect", nullptr,
+                                want_inspect ? ImGuiTabItemFlags_SetSelected : 0)) {
           draw_inspect(state, actions, in);
           ImGui::EndTabItem();
         }
@@ -125,8 +131,10 @@ void draw_menu_bar(UiState& state, ActionQueue& actions, const PanelInputs& in) 
   if (!s.empty()) {
     const float w = ImGui::CalcTextSize(s.c_str()).x;
     ImGui::SameLine(std::max(ImGui::GetCursorPosX() + 20.f, ImGui::GetWindowWidth() - w - 16.f));
-    if (!in.status.empty()) ImGui::TextColored(ImVec4(1.f, 0.6f, 0.3f, 1.f), "%s", s.c_str());
-    else ImGui::TextUnformatted(s.c_str());
+    if (!in.status.empty())
+      ImGui::TextColored(ImVec4(1.f, 0.6f, 0.3f, 1.f), "%s", s.c_str());
+    else
+      ImGui::TextUnformatted(s.c_str());
   }
   ImGui::EndMainMenuBar();
 }
@@ -134,7 +142,8 @@ void draw_menu_bar(UiState& state, ActionQueue& actions, const PanelInputs& in) 
 void draw_open_dialog(UiState& state, ActionQueue& actions) {
   ImGui::SetNextWindowSize(ImVec2(520, 0), ImGuiCond_Appearing);
   const ImVec2 disp = ImGui::GetIO().DisplaySize;
-  ImGui::SetNextWindowPos(ImVec2(disp.x * 0.5f, disp.y * 0.3f), ImGuiCond_Appearing, ImVec2(0.5f, 0));
+  ImGui::SetNextWindowPos(ImVec2(disp.x * 0.5f, disp.y * 0.3f), ImGuiCond_Appearing,
+                          ImVec2(0.5f, 0));
   if (!ImGui::Begin("Open", &state.show_open, ImGuiWindowFlags_NoCollapse)) {
     ImGui::End();
     return;
@@ -170,7 +179,8 @@ void draw_open_dialog(UiState& state, ActionQueue& actions) {
 
 void draw_help(UiState& state) {
   const ImVec2 disp = ImGui::GetIO().DisplaySize;
-  ImGui::SetNextWindowPos(ImVec2(disp.x * 0.5f, disp.y * 0.5f), ImGuiCond_Always, ImVec2(0.5f, 0.5f));
+  ImGui::SetNextWindowPos(ImVec2(disp.x * 0.5f, disp.y * 0.5f), ImGuiCond_Always,
+                          ImVec2(0.5f, 0.5f));
   ImGui::SetNextWindowBgAlpha(0.92f);
   if (ImGui::Begin("Shortcuts (F1)", &state.show_help,
                    ImGuiWindowFlags_AlwaysAutoResize | ImGuiWindowFlags_NoCollapse |

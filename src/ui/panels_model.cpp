@@ -68,8 +68,7 @@ void draw_layers(UiState& state, const PanelInputs& in) {
       ImGui::TreePop();
       open_stack.pop_back();
     }
-    const bool has_children = i + 1 < rows.size() &&
-                              rows[i + 1].path.rfind(row.path + ".", 0) == 0;
+    const bool has_children = i + 1 < rows.size() && rows[i + 1].path.rfind(row.path + ".", 0) == 0;
     ImGui::TableNextRow();
     ImGui::TableNextColumn();
     ImGuiTreeNodeFlags flags = ImGuiTreeNodeFlags_OpenOnArrow | ImGuiTreeNodeFlags_SpanFullWidth;
@@ -77,10 +76,10 @@ void draw_layers(UiState& state, const PanelInputs& in) {
     if (!has_children) flags |= ImGuiTreeNodeFlags_Leaf | ImGuiTreeNodeFlags_NoTreePushOnOpen;
     if (d == 1) flags |= ImGuiTreeNodeFlags_DefaultOpen;
     if (reveal && has_children && sel.rfind(row.path + ".", 0) == 0) ImGui::SetNextItemOpen(true);
-    const std::string name = row.path.substr(row.path.rfind('.') == std::string::npos
-                                                 ? 0
-                                                 : row.path.rfind('.') + 1);
-    if (!spatial(row)) ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
+    const std::string name =
+        row.path.substr(row.path.rfind('.') == std::string::npos ? 0 : row.path.rfind('.') + 1);
+    if (!spatial(row))
+      ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
     const bool open = ImGui::TreeNodeEx(row.path.c_str(), flags, "%s", name.c_str());
     if (!spatial(row)) ImGui::PopStyleColor();
     if (ImGui::IsItemClicked() && !ImGui::IsItemToggledOpen()) state.params.layer = row.path;
@@ -93,8 +92,10 @@ void draw_layers(UiState& state, const PanelInputs& in) {
     ImGui::TableNextColumn();
     ImGui::TextUnformatted(shape_text(row.output_shape).c_str());
     if (has_children) {
-      if (open) open_stack.push_back(d);
-      else closed_at = d;
+      if (open)
+        open_stack.push_back(d);
+      else
+        closed_at = d;
     }
   }
   while (!open_stack.empty()) {
@@ -117,8 +118,10 @@ void draw_method(UiState& state, const PanelInputs& in) {
   // Target: top-1 of every frame, or a locked class.
   bool locked = state.params.target >= 0;
   if (ImGui::Checkbox("lock target", &locked)) {
-    if (!locked) state.params.target = -1;
-    else if (in.result && in.result->target >= 0) state.params.target = in.result->target;
+    if (!locked)
+      state.params.target = -1;
+    else if (in.result && in.result->target >= 0)
+      state.params.target = in.result->target;
   }
   ImGui::SameLine();
   int t = static_cast<int>(state.params.target);
@@ -142,7 +145,8 @@ void draw_method(UiState& state, const PanelInputs& in) {
     std::snprintf(label, sizeof label, "%-16.16s %5.1f%%", c.label.c_str(), c.prob * 100.0);
     const float x0 = ImGui::GetCursorPosX();
     if (ImGui::Selectable(label, is_target, 0, ImVec2(0, 0))) state.params.target = c.cls;
-    if (ImGui::IsItemHovered()) ImGui::SetTooltip("class %lld: %s", static_cast<long long>(c.cls), c.label.c_str());
+    if (ImGui::IsItemHovered())
+      ImGui::SetTooltip("class %lld: %s", static_cast<long long>(c.cls), c.label.c_str());
     // A probability bar under the text.
     const ImVec2 a = ImGui::GetItemRectMin(), b = ImGui::GetItemRectMax();
     ImGui::GetWindowDrawList()->AddRectFilled(

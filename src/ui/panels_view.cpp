@@ -10,14 +10,20 @@
 namespace camscope::ui {
 namespace {
 
-ImTextureID tex_id(GLuint id) { return reinterpret_cast<ImTextureID>(static_cast<intptr_t>(id)); }
+ImTextureID tex_id(GLuint id) {
+  return reinterpret_cast<ImTextureID>(static_cast<intptr_t>(id));
+}
 
 const char* state_name(capture::SourceState s) {
   switch (s) {
-    case capture::SourceState::Ok: return "live";
-    case capture::SourceState::End: return "ended";
-    case capture::SourceState::Lost: return "lost";
-    case capture::SourceState::Reconnecting: return "reconnecting";
+    case capture::SourceState::Ok:
+      return "live";
+    case capture::SourceState::End:
+      return "ended";
+    case capture::SourceState::Lost:
+      return "lost";
+    case capture::SourceState::Reconnecting:
+      return "reconnecting";
   }
   return "?";
 }
@@ -30,9 +36,9 @@ ViewportGeometry draw_viewport(UiState& state, const PanelInputs& in) {
   ImGui::SetNextItemWidth(90);
   const char* current = render::colormap_name(state.colormap);
   if (ImGui::BeginCombo("##cmap", current)) {
-    for (render::Colormap c : {render::Colormap::Jet, render::Colormap::Turbo,
-                               render::Colormap::Viridis, render::Colormap::Inferno,
-                               render::Colormap::Gray})
+    for (render::Colormap c :
+         {render::Colormap::Jet, render::Colormap::Turbo, render::Colormap::Viridis,
+          render::Colormap::Inferno, render::Colormap::Gray})
       if (ImGui::Selectable(render::colormap_name(c), c == state.colormap)) state.colormap = c;
     ImGui::EndCombo();
   }
@@ -85,7 +91,8 @@ ViewportGeometry draw_viewport(UiState& state, const PanelInputs& in) {
   ImGui::InvisibleButton("viewport_drag", size);
   if (ImGui::IsItemHovered()) {
     const ImGuiIO& io = ImGui::GetIO();
-    if (io.MouseWheel != 0.f) state.zoom = std::clamp(state.zoom * std::pow(1.15f, io.MouseWheel), 1.f, 32.f);
+    if (io.MouseWheel != 0.f)
+      state.zoom = std::clamp(state.zoom * std::pow(1.15f, io.MouseWheel), 1.f, 32.f);
     const float u = uv0.x + (io.MousePos.x - p0.x) / size.x * (uv1.x - uv0.x);
     const float v = uv0.y + (io.MousePos.y - p0.y) / size.y * (uv1.y - uv0.y);
     const app::FrameResult* r = in.result;
@@ -133,7 +140,7 @@ void draw_timeline(UiState& state, ActionQueue& actions, const PanelInputs& in) 
   if (src.live || !src.seekable) {
     const char* st = state_name(in.source_state);
     const ImVec4 col = in.source_state == capture::SourceState::Ok ? ImVec4(0.3f, 0.9f, 0.3f, 1)
-                                                                    : ImVec4(1, 0.5f, 0.2f, 1);
+                                                                   : ImVec4(1, 0.5f, 0.2f, 1);
     ImGui::Text("%s  %s", src.kind.c_str(), src.uri.c_str());
     ImGui::TextColored(col, "%s", st);
     ImGui::SameLine();
@@ -185,10 +192,9 @@ void draw_timeline(UiState& state, ActionQueue& actions, const PanelInputs& in) 
     const ImVec2 a = ImGui::GetItemRectMin(), b = ImGui::GetItemRectMax();
     const float x = a.x + (b.x - a.x) * static_cast<float>(in.result->frame_index - lo) /
                               static_cast<float>(hi - lo);
-    ImGui::GetWindowDrawList()->AddLine(ImVec2(x, b.y), ImVec2(x, b.y + 3),
-                                        in.result_current ? IM_COL32(80, 220, 80, 255)
-                                                          : IM_COL32(230, 160, 40, 255),
-                                        3.f);
+    ImGui::GetWindowDrawList()->AddLine(
+        ImVec2(x, b.y), ImVec2(x, b.y + 3),
+        in.result_current ? IM_COL32(80, 220, 80, 255) : IM_COL32(230, 160, 40, 255), 3.f);
   }
 }
 

@@ -58,8 +58,10 @@ bool ResultTextures::update(const std::shared_ptr<const app::FrameResult>& resul
     }
     m_bridge->upload(maps, n);
     bytes += m_bridge->last_frame().total();
-    if (m_have_grid) m_grid_layout = m_bridge->texture(1).grid;
-    else m_grid_layout = {};
+    if (m_have_grid)
+      m_grid_layout = m_bridge->texture(1).grid;
+    else
+      m_grid_layout = {};
     m_bytes_to_gl = bytes;
     m_upload_ms = ms_since(t0);
   }
@@ -73,8 +75,9 @@ bool ResultTextures::update(const std::shared_ptr<const app::FrameResult>& resul
   op.colormap = opt.colormap;
   op.alpha = m_have_map && opt.overlay ? std::clamp(opt.alpha, 0.f, 1.f) : 0.f;
   op.threshold = opt.threshold;
-  m_overlay_pass.render(m_frame_tex.id(), render::MapTexture{map_tex.id, map_tex.width, map_tex.height},
-                        op, m_overlay_rt);
+  m_overlay_pass.render(m_frame_tex.id(),
+                        render::MapTexture{map_tex.id, map_tex.width, map_tex.height}, op,
+                        m_overlay_rt);
   if (m_have_grid) {
     const gpu::BridgeTexture g = m_bridge->texture(1);
     m_grid_rt.resize(g.width, g.height);

@@ -47,7 +47,8 @@ void step_layer(UiState& state, const PanelInputs& in, int delta) {
       paths.push_back(&l.path);
   if (paths.empty()) return;
   const std::string& cur = selected_layer(state, in);
-  auto it = std::find_if(paths.begin(), paths.end(), [&](const std::string* p) { return *p == cur; });
+  auto it =
+      std::find_if(paths.begin(), paths.end(), [&](const std::string* p) { return *p == cur; });
   long i = it == paths.end() ? 0 : static_cast<long>(it - paths.begin()) + delta;
   i = std::clamp(i, 0L, static_cast<long>(paths.size()) - 1);
   state.params.layer = *paths[static_cast<size_t>(i)];
@@ -56,35 +57,60 @@ void step_layer(UiState& state, const PanelInputs& in, int delta) {
 void cycle_method(UiState& state, const PanelInputs& in) {
   if (in.methods.empty()) return;
   auto it = std::find(in.methods.begin(), in.methods.end(), state.params.method);
-  state.params.method = it == in.methods.end() || it + 1 == in.methods.end() ? in.methods.front()
-                                                                               : *(it + 1);
+  state.params.method =
+      it == in.methods.end() || it + 1 == in.methods.end() ? in.methods.front() : *(it + 1);
 }
 
 void apply_shortcut(int key, UiState& state, ActionQueue& actions, const PanelInputs& in) {
   switch (key) {
-    case GLFW_KEY_SPACE: state.playback.playing = !state.playback.playing; break;
-    case GLFW_KEY_LEFT: actions.push(Action::Kind::Step, -1); break;
-    case GLFW_KEY_RIGHT: actions.push(Action::Kind::Step, +1); break;
-    case GLFW_KEY_LEFT_BRACKET: step_layer(state, in, -1); break;
-    case GLFW_KEY_RIGHT_BRACKET: step_layer(state, in, +1); break;
-    case GLFW_KEY_M: cycle_method(state, in); break;
-    case GLFW_KEY_G: state.show_grid = !state.show_grid; break;
+    case GLFW_KEY_SPACE:
+      state.playback.playing = !state.playback.playing;
+      break;
+    case GLFW_KEY_LEFT:
+      actions.push(Action::Kind::Step, -1);
+      break;
+    case GLFW_KEY_RIGHT:
+      actions.push(Action::Kind::Step, +1);
+      break;
+    case GLFW_KEY_LEFT_BRACKET:
+      step_layer(state, in, -1);
+      break;
+    case GLFW_KEY_RIGHT_BRACKET:
+      step_layer(state, in, +1);
+      break;
+    case GLFW_KEY_M:
+      cycle_method(state, in);
+      break;
+    case GLFW_KEY_G:
+      state.show_grid = !state.show_grid;
+      break;
     case GLFW_KEY_T:
       state.params.target = state.params.target >= 0 ? -1 : (in.result ? in.result->target : -1);
       break;
-    case GLFW_KEY_S: actions.push(Action::Kind::Screenshot); break;
-    case GLFW_KEY_R: actions.push(Action::Kind::ToggleRecord); break;
-    case GLFW_KEY_O: state.show_open = true; break;
+    case GLFW_KEY_S:
+      actions.push(Action::Kind::Screenshot);
+      break;
+    case GLFW_KEY_R:
+      actions.push(Action::Kind::ToggleRecord);
+      break;
+    case GLFW_KEY_O:
+      state.show_open = true;
+      break;
     case GLFW_KEY_0:
       state.zoom = 1.f;
       state.pan_x = state.pan_y = 0;
       break;
-    case GLFW_KEY_F1: state.show_help = !state.show_help; break;
-    case GLFW_KEY_ESCAPE:
-      if (state.show_help || state.show_open) state.show_help = state.show_open = false;
-      else actions.push(Action::Kind::Quit);
+    case GLFW_KEY_F1:
+      state.show_help = !state.show_help;
       break;
-    default: break;
+    case GLFW_KEY_ESCAPE:
+      if (state.show_help || state.show_open)
+        state.show_help = state.show_open = false;
+      else
+        actions.push(Action::Kind::Quit);
+      break;
+    default:
+      break;
   }
 }
 

@@ -14,8 +14,9 @@ TEST_CASE("record the viewport to MP4 while a clip plays") {
   test::TempDir dir("app_record");
   const std::string clip = test::make_clip(dir, "c.mp4", 20, 10, "128x96");
   const std::string out = dir.str("rec.mp4");
-  auto s = test::view_script(dir, "s", "wait_result\nrecord_start " + out +
-                                           "\nplay\nframes 60\nrecord_stop\nframes 2\nprint_state\n",
+  auto s = test::view_script(dir, "s",
+                             "wait_result\nrecord_start " + out +
+                                 "\nplay\nframes 60\nrecord_stop\nframes 2\nprint_state\n",
                              "--input '" + clip + "'");
   REQUIRE_MESSAGE(s.run.status == 0, s.run.output);
   REQUIRE(s.states.size() == 1);
@@ -23,8 +24,10 @@ TEST_CASE("record the viewport to MP4 while a clip plays") {
   CHECK(s.states[0]["message"].get<std::string>().find("recorded") != std::string::npos);
   REQUIRE(std::filesystem::exists(out));
   // ffprobe (independent of camscope) reads back a video of the viewport's size.
-  auto probe = test::run("ffprobe -v error -count_frames -select_streams v:0 -show_entries "
-                         "stream=width,height,nb_read_frames -of csv=p=0 '" + out + "'");
+  auto probe = test::run(
+      "ffprobe -v error -count_frames -select_streams v:0 -show_entries "
+      "stream=width,height,nb_read_frames -of csv=p=0 '" +
+      out + "'");
   REQUIRE_MESSAGE(probe.status == 0, probe.output);
   int w = 0, h = 0, n = 0;
   REQUIRE(std::sscanf(probe.output.c_str(), "%d,%d,%d", &w, &h, &n) == 3);
@@ -40,8 +43,8 @@ TEST_CASE("record the viewport to MP4 while a clip plays") {
 
 TEST_CASE("sanity check on the current frame reports one Spearman value per randomized block") {
   test::TempDir dir("app_sanity");
-  auto s = test::view_script(dir, "s", "wait_result\nsanity\nprint_state\nscreenshot " +
-                                           dir.str("sanity.png") + "\n");
+  auto s = test::view_script(
+      dir, "s", "wait_result\nsanity\nprint_state\nscreenshot " + dir.str("sanity.png") + "\n");
   REQUIRE_MESSAGE(s.run.status == 0, s.run.output);
   REQUIRE(s.states.size() == 1);
   const Json& san = s.states[0]["sanity"];
@@ -63,10 +66,10 @@ TEST_CASE("sanity check on the current frame reports one Spearman value per rand
 TEST_CASE("open another input and model while running") {
   test::TempDir dir("app_open");
   const std::string clip = test::make_clip(dir, "o.mp4", 10, 10);
-  auto s = test::view_script(dir, "s", "wait_result\nseek 3\nwait_result\nprint_state\nopen_input " +
-                                           clip + "\nwait_result\nprint_state\nopen_input " +
-                                           dir.str("nope.mp4") +
-                                           "\nwait_result\nprint_state\n");
+  auto s = test::view_script(dir, "s",
+                             "wait_result\nseek 3\nwait_result\nprint_state\nopen_input " + clip +
+                                 "\nwait_result\nprint_state\nopen_input " + dir.str("nope.mp4") +
+                                 "\nwait_result\nprint_state\n");
   REQUIRE_MESSAGE(s.run.status == 0, s.run.output);
   REQUIRE(s.states.size() == 3);
   CHECK(s.states[0]["result"]["frame_index"] == 3);
@@ -80,8 +83,8 @@ TEST_CASE("open another input and model while running") {
 
   const std::string other = test::shared_file("models/person_detect_mbv1_025.pt");
   if (other.empty()) return;
-  auto m = test::view_script(dir, "m", "wait_result\nprint_state\nopen_model " + other +
-                                           "\nwait_result\nprint_state\n");
+  auto m = test::view_script(
+      dir, "m", "wait_result\nprint_state\nopen_model " + other + "\nwait_result\nprint_state\n");
   REQUIRE_MESSAGE(m.run.status == 0, m.run.output);
   REQUIRE(m.states.size() == 2);
   CHECK(m.states[1]["model"] == other);
@@ -92,9 +95,11 @@ TEST_CASE("open another input and model while running") {
 
 TEST_CASE("zoom magnifies the viewport and a channel opens large") {
   test::TempDir dir("app_zoom");
-  auto s = test::view_script(dir, "s", "wait_result\nalpha 0\nframes 2\nscreenshot " +
-                                           dir.str("z1.png") + "\nzoom 4\nopen_channel 0\nframes 2\n"
-                                           "print_state\nscreenshot " + dir.str("z4.png") + "\n");
+  auto s = test::view_script(dir, "s",
+                             "wait_result\nalpha 0\nframes 2\nscreenshot " + dir.str("z1.png") +
+                                 "\nzoom 4\nopen_channel 0\nframes 2\n"
+                                 "print_state\nscreenshot " +
+                                 dir.str("z4.png") + "\n");
   REQUIRE_MESSAGE(s.run.status == 0, s.run.output);
   REQUIRE(s.states.size() == 1);
   CHECK(s.states[0]["zoom"].get<double>() == doctest::Approx(4.0));
@@ -126,8 +131,9 @@ TEST_CASE("window mode (GLFW under Xvfb) runs the same session as headless") {
   const std::string script = dir.str("w.txt");
   std::ofstream(script) << "wait_result\nkey f1\nframes 3\nprint_state\nscreenshot "
                         << dir.str("window.png") << "\nquit\n";
-  auto r = test::run("env XDG_CONFIG_HOME='" + dir.str() + "' xvfb-run -a -s '-screen 0 1280x720x24' '" +
-                         test::camscope_bin() + "' view --size 1024x640 --pause --script '" + script + "'",
+  auto r = test::run("env XDG_CONFIG_HOME='" + dir.str() +
+                         "' xvfb-run -a -s '-screen 0 1280x720x24' '" + test::camscope_bin() +
+                         "' view --size 1024x640 --pause --script '" + script + "'",
                      240);
   REQUIRE_MESSAGE(r.status == 0, r.output);
   const auto brace = r.output.find('{');

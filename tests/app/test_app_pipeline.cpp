@@ -53,8 +53,8 @@ TEST_CASE("a published result is the explanation of the frame it carries") {
   explain::Request req;
   req.method = explain::Method::GradCam;
   req.layer = r->params.layer;
-  explain::Result ref =
-      explain::explain(*m, m->preprocess(r->frame->rgb.data(), r->frame->width, r->frame->height), req);
+  explain::Result ref = explain::explain(
+      *m, m->preprocess(r->frame->rgb.data(), r->frame->width, r->frame->height), req);
   CHECK(ref.target == r->target);
   torch::Tensor refmap = ref.map.to(torch::kCPU).contiguous();
   REQUIRE(refmap.numel() == static_cast<int64_t>(r->map.values.size()));

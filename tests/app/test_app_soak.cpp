@@ -51,8 +51,9 @@ print_state
   REQUIRE(s.states.size() == 2);
   const Json& a = s.states[0];
   const Json& b = s.states[1];
-  MESSAGE("after warm-up: " << a["gl_objects"].dump() << " rss " << a["rss_kib"] << " KiB; after 2000 more frames: "
-                            << b["gl_objects"].dump() << " rss " << b["rss_kib"] << " KiB");
+  MESSAGE("after warm-up: " << a["gl_objects"].dump() << " rss " << a["rss_kib"]
+                            << " KiB; after 2000 more frames: " << b["gl_objects"].dump() << " rss "
+                            << b["rss_kib"] << " KiB");
   CHECK(b["gl_objects"] == a["gl_objects"]);
   // The clip looped many times (12 frames at 4x): every frame came back from the cache.
   CHECK(b["stats"]["cache_hits"].get<int64_t>() > a["stats"]["cache_hits"].get<int64_t>() + 50);

@@ -10,7 +10,6 @@
 
 using namespace camscope;
 
-
 namespace {
 
 void require_ok(const test::Session& s, size_t states) {
@@ -22,13 +21,16 @@ void require_ok(const test::Session& s, size_t states) {
 
 TEST_CASE("default start: built-in model, synthetic input, a heatmap on screen") {
   test::TempDir dir("app_default");
-  auto s = test::view_script(dir, "s", R"(
+  auto s = test::view_script(dir, "s",
+                             R"(
 wait_result
 print_state
-screenshot )" + dir.str("start.png") + R"(
+screenshot )" + dir.str("start.png") +
+                                 R"(
 alpha 0
 frames 2
-screenshot )" + dir.str("start_alpha0.png") + "\n");
+screenshot )" + dir.str("start_alpha0.png") +
+                                 "\n");
   require_ok(s, 1);
   const Json& st = s.states[0];
   CHECK(st["input"].get<std::string>().rfind("synthetic", 0) == 0);
@@ -106,9 +108,9 @@ screenshot )" + dir.str("layer.png") + "\n");
   CHECK(b["result"]["grid_count"] == table[1]);
 
   // select_layer by path goes back, and an unknown path stops the script with one line.
-  auto back = test::view_script(dir, "back", "wait_result\nselect_layer " +
-                                                 a["layer"].get<std::string>() +
-                                                 "\nwait_result\nprint_state\n");
+  auto back = test::view_script(dir, "back",
+                                "wait_result\nselect_layer " + a["layer"].get<std::string>() +
+                                    "\nwait_result\nprint_state\n");
   require_ok(back, 1);
   CHECK(back.states[0]["result"]["layer"] == a["layer"]);
   auto bad = test::view_script(dir, "bad", "wait_result\nselect_layer no.such.layer\n");
@@ -179,7 +181,8 @@ screenshot )" + dir.str("t1_plain.png") + "\n",
   CHECK(test::mean_abs_diff(p0, p1, lower) == doctest::Approx(0.0));  // same frame underneath
 }
 
-TEST_CASE("video: frame-exact seek matches ffmpeg's own decode, and scrubbing back hits the cache") {
+TEST_CASE(
+    "video: frame-exact seek matches ffmpeg's own decode, and scrubbing back hits the cache") {
   test::TempDir dir("app_video");
   const std::string clip = test::make_clip(dir, "clip.mp4", 30, 10);
   // ffmpeg's decode of frame 17, as a still image.
@@ -212,9 +215,9 @@ print_state
   CHECK(s.states[2]["result"]["frame_index"] == 16);
   CHECK(s.states[2]["wanted"] == 16);
 
-  auto still = test::view_script(dir, "still", "wait_result\nprint_state\nscreenshot " +
-                                                   dir.str("still17.png") + "\n",
-                                 "--alpha 0 --input '" + dir.str("f17.png") + "'");
+  auto still = test::view_script(
+      dir, "still", "wait_result\nprint_state\nscreenshot " + dir.str("still17.png") + "\n",
+      "--alpha 0 --input '" + dir.str("f17.png") + "'");
   require_ok(still, 1);
   const test::Rect vp = test::viewport_of(s.states[0]);
   const test::Rect lower{vp.x, vp.y + vp.h / 3, vp.w, vp.h * 2 / 3};
@@ -263,8 +266,7 @@ TEST_CASE("settings persist between runs") {
   CHECK(b.states[0]["alpha"].get<double>() == doctest::Approx(0.3));
   CHECK(b.states[0]["grid_sort"] == "index");
   // The command line wins over the file.
-  auto c = test::view_script(dir, "c", "print_state\n",
-                             "--settings '" + cfg + "' --colormap gray");
+  auto c = test::view_script(dir, "c", "print_state\n", "--settings '" + cfg + "' --colormap gray");
   require_ok(c, 1);
   CHECK(c.states[0]["colormap"] == "gray");
 }
@@ -290,7 +292,8 @@ TEST_CASE("bad scripts and options fail with one line") {
   CHECK(method.output.find("gradcam") != std::string::npos);
   // A screenshot never overwrites a file without --force.
   std::ofstream(dir.str("exists.png")) << "x";
-  auto shot = test::view_script(dir, "shot", "frames 1\nscreenshot " + dir.str("exists.png") + "\n");
+  auto shot =
+      test::view_script(dir, "shot", "frames 1\nscreenshot " + dir.str("exists.png") + "\n");
   CHECK(shot.run.status == 1);
   CHECK(shot.run.output.find("--force") != std::string::npos);
 }

@@ -43,8 +43,8 @@ inline Session view_script(const TempDir& dir, const std::string& name, const st
 inline std::string make_clip(const TempDir& dir, const std::string& name, int frames, int fps,
                              const std::string& size = "160x120") {
   const std::string out = dir.str(name);
-  const auto r = run("ffmpeg -loglevel error -y -f lavfi -i testsrc2=size=" + size + ":rate=" +
-                     std::to_string(fps) + " -frames:v " + std::to_string(frames) +
+  const auto r = run("ffmpeg -loglevel error -y -f lavfi -i testsrc2=size=" + size +
+                     ":rate=" + std::to_string(fps) + " -frames:v " + std::to_string(frames) +
                      " -c:v libx264 -g 12 -pix_fmt yuv420p '" + out + "'");
   REQUIRE_MESSAGE(r.status == 0, r.output);
   return out;
