@@ -33,12 +33,14 @@ struct ViewParams {
   std::string method = "gradcam";  // DESIGN.md method name
   int64_t target = -1;             // class index; -1 = top-1 of each frame
   GridSort grid_sort = GridSort::Activation;
-  int grid_top_k = 0;  // 0 = every channel
+  int grid_top_k = 0;     // 0 = every channel
+  bool se_gates = false;  // also read the squeeze-excitation gates (one more forward pass)
   bool same_computation(const ViewParams& o) const {
     return layer == o.layer && method == o.method && target == o.target;
   }
   bool operator==(const ViewParams& o) const {
-    return same_computation(o) && grid_sort == o.grid_sort && grid_top_k == o.grid_top_k;
+    return same_computation(o) && grid_sort == o.grid_sort && grid_top_k == o.grid_top_k &&
+           se_gates == o.se_gates;
   }
   bool operator!=(const ViewParams& o) const { return !(*this == o); }
 };

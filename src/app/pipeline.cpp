@@ -263,6 +263,8 @@ struct Pipeline::Impl {
   void capture_loop();
   void worker_loop();
   void run_sanity_locked(std::unique_lock<std::mutex>& lk);
+  // Reads the squeeze-excitation gates (one extra forward pass) into e.
+  void add_gates(model::Model& m, const torch::Tensor& x, CacheEntry& e);
   EntryPtr compute(model::Model& m, const capture::Frame& f, double decode_ms,
                    const Prepared& pre, uint64_t generation, const ViewParams& p);
   void set_input_spec() {
@@ -422,6 +424,16 @@ void Pipeline::Impl::capture_loop() {
   }
 }
 
+void Pipeline::Impl::add_gates(model::Model& m, const torch::Tensor& x, CacheEntry& e) {
+  if (gate_paths.empty()) return;
+  const auto t0 = Clock::now();
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> gates = explain::channel_gates(m, x, gate_paths);
+  for (size_t i = 0; i < gates.size(); ++i)
+    e.se_gates.emplace_back(gate_paths[i], to_vector(gates[i]));
+  e.timings_ms.emplace_back("se_gates", ms_since(t0));
+}
+
 EntryPtr Pipeline::Impl::compute(model::Model& m, const capture::Frame& f, double decode_ms,
                                  const Prepared& pre, uint64_t generation, const ViewParams& p) {
   auto e = std::make_shared<CacheEntry>();
@@ -482,14 +494,7 @@ EntryPtr Pipeline::Impl::compute(model::Model& m, const capture::Frame& f, doubl
     e->activation_shape = a.sizes().vec();
   }
   e->timings_ms.emplace_back("grid", ms_since(t0));
-  if (!gate_paths.empty()) {
-    t0 = Clock::now();
-    torch::NoGradGuard no_grad;
-    std::vector<torch::Tensor> gates = explain::channel_gates(m, x, gate_paths);
-    for (size_t i = 0; i < gates.size(); ++i)
-      e->se_gates.emplace_back(gate_paths[i], to_vector(gates[i]));
-    e->timings_ms.emplace_back("se_gates", ms_since(t0));
-  }
+  if (p.se_gates) add_gates(m, x, *e);
   return e;
 }
 
@@ -686,6 +691,21 @@ void Pipeline::Impl::worker_loop() {
     } else {
       ++stats.cache_hits;
       if (f && f->index == index) frame_taken = true;
+      if (p.se_gates && !gate_paths.empty() && entry->se_gates.empty() && entry->frame) {
+        // Cached before the SE tab was opened: add the gates once, keep them in the cache.
+        model::Model* m = model.get();
+        lk.unlock();
+        auto e = std::make_shared<CacheEntry>(*entry);
+        try {
+          add_gates(*m, m->preprocess(e->frame->rgb.data(), e->frame->width, e->frame->height), *e);
+        } catch (const std::exception& ex) {
+          log::warn(std::string("SE gates: ") + ex.what());
+        }
+        lk.lock();
+        if (model.get() != m) continue;
+        entry = e;
+        cache.put(key, entry);
+      }
     }
     // Deriving copies the channel stack; do it unlocked so the GL thread never waits on it.
     const uint64_t generation = model_generation;

@@ -654,6 +654,7 @@ int ViewSession::run() {
     glClear(GL_COLOR_BUFFER_BIT);
     m_imgui->render();
 
+    m_state.params.se_gates = m_state.se_tab_visible;
     ui::Action a;
     while (m_actions.pop(a)) perform(a, !m_script.empty() && m_opt.headless);
     sync_requests();

@@ -151,8 +151,10 @@ void draw_inspect(UiState& state, ActionQueue& actions, const PanelInputs& in) {
     ImGui::EndTabItem();
   }
   if (ImGui::BeginTabItem("SE", nullptr, tab_flag(state, "se"))) {
+    state.se_tab_visible = true;
     if (!r || r->se_gates.empty()) {
-      ImGui::TextDisabled("no squeeze-excitation gates in this model");
+      ImGui::TextDisabled(in.result_current ? "no squeeze-excitation gates in this model"
+                                            : "reading the gates...");
     } else {
       for (const auto& [path, gates] : r->se_gates) {
         ImGui::PlotHistogram(("##" + path).c_str(), gates.data(), static_cast<int>(gates.size()), 0,

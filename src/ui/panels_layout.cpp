@@ -22,6 +22,7 @@ bool begin_region(const char* name, float x, float y, float w, float h,
 }  // namespace
 
 ViewportGeometry draw_panels(UiState& state, ActionQueue& actions, const PanelInputs& in) {
+  state.se_tab_visible = false;
   draw_menu_bar(state, actions, in);
   const ImVec2 disp = ImGui::GetIO().DisplaySize;
   const float top = ImGui::GetFrameHeight();  // menu bar

@@ -42,6 +42,7 @@ struct UiState {
   bool show_grid = true;
   int open_channel = -1;  // channel shown large, -1 none
   bool show_help = false;
+  bool se_tab_visible = false;  // set while drawing: the worker reads SE gates only then
   bool show_open = false;
   // Tab request ("timings", "stats", "model", "se", "filters", "sanity") from scripts, held
   // for a few frames because nested tab bars switch one frame after another.

@@ -43,11 +43,17 @@ TEST_CASE("record the viewport to MP4 while a clip plays") {
 
 TEST_CASE("sanity check on the current frame reports one Spearman value per randomized block") {
   test::TempDir dir("app_sanity");
-  auto s = test::view_script(
-      dir, "s", "wait_result\nsanity\nprint_state\nscreenshot " + dir.str("sanity.png") + "\n");
+  // Also: the SE gates (an extra forward pass) are read only while their tab is shown.
+  auto s = test::view_script(dir, "s",
+                             "wait_result\nprint_state\ntab se\nframes 3\nwait_result\n"
+                             "print_state\nsanity\nprint_state\nscreenshot " +
+                                 dir.str("sanity.png") + "\n");
   REQUIRE_MESSAGE(s.run.status == 0, s.run.output);
-  REQUIRE(s.states.size() == 1);
-  const Json& san = s.states[0]["sanity"];
+  REQUIRE(s.states.size() == 3);
+  CHECK(s.states[0]["result"]["se_blocks"] == 0);
+  CHECK(s.states[1]["result"]["se_blocks"].get<int>() >= 1);  // the built-in model is an SE CNN
+  CHECK(s.states[1]["result"]["from_cache"] == true);         // same frame, gates added
+  const Json& san = s.states[2]["sanity"];
   CHECK(san["running"] == false);
   CHECK(san["error"] == "");
   REQUIRE(san["steps"].size() >= 1);
