@@ -73,7 +73,9 @@ Summary summarize(std::vector<double> v) {
   return s;
 }
 
-Json to_json(const Summary& s) { return Json{{"p50", s.p50}, {"p95", s.p95}, {"mean", s.mean}}; }
+Json to_json(const Summary& s) {
+  return Json{{"p50", s.p50}, {"p95", s.p95}, {"mean", s.mean}};
+}
 
 // Stage samples in first-seen order (the pipeline's own order: decode, preprocess, forward...).
 class StageTable {
@@ -234,8 +236,8 @@ int cmd_bench(int argc, const char* const* argv) {
   // A second copy of the model for the bare rate, loaded with the same options.
   BareModel bare(o);
   Pipeline pipe(o.pipe, o.view);
-  const int threads = o.pipe.threads > 0 ? o.pipe.threads
-                                         : static_cast<int>(std::thread::hardware_concurrency());
+  const int threads =
+      o.pipe.threads > 0 ? o.pipe.threads : static_cast<int>(std::thread::hardware_concurrency());
   at::set_num_threads(threads);  // process-wide: the worker's intra-op pool follows it
   const capture::SourceInfo src = pipe.source_info();
   if (src.frame_count == 1)
@@ -313,7 +315,8 @@ int cmd_bench(int argc, const char* const* argv) {
     stages.add("upload", upload);
     stages.add("draw", ms_between(t0, done[static_cast<size_t>(i)]) - upload);
     if (i > 0) {
-      const double interval = ms_between(done[static_cast<size_t>(i) - 1], done[static_cast<size_t>(i)]) - bare_step;
+      const double interval =
+          ms_between(done[static_cast<size_t>(i) - 1], done[static_cast<size_t>(i)]) - bare_step;
       stages.add("frame", interval);
       pipeline_ms += interval;
     }
@@ -364,9 +367,8 @@ int cmd_bench(int argc, const char* const* argv) {
   out["version"] = CAMSCOPE_VERSION;
   out["model"] = o.pipe.model.empty() ? builtin_model_path() : o.pipe.model;
   out["input"] = o.pipe.input;
-  out["source"] = Json{{"kind", src.kind},
-                       {"size", {src.width, src.height}},
-                       {"frame_count", src.frame_count}};
+  out["source"] =
+      Json{{"kind", src.kind}, {"size", {src.width, src.height}}, {"frame_count", src.frame_count}};
   out["method"] = o.view.method;
   out["layer"] = layer;
   out["target"] = o.view.target < 0 ? Json("top1") : Json(o.view.target);
@@ -381,8 +383,8 @@ int cmd_bench(int argc, const char* const* argv) {
   out["gl_renderer"] = ctx->renderer();
   out["frames"] = o.frames;
   out["warmup"] = o.warmup;
-  out["grid"] = Json{{"channels", first->grid.channels},
-                     {"tile", {first->grid.width, first->grid.height}}};
+  out["grid"] =
+      Json{{"channels", first->grid.channels}, {"tile", {first->grid.width, first->grid.height}}};
   Json st = Json::object();
   for (const auto& [name, v] : stages.rows()) st[name] = to_json(summarize(v));
   out["stages_ms"] = st;
@@ -411,29 +413,31 @@ int cmd_bench(int argc, const char* const* argv) {
   }
   std::printf("camscope bench: %s, layer %s, %s on %s (%d threads, %u cores, load %.1f)\n",
               o.view.method.c_str(), layer.c_str(), out["model"].get<std::string>().c_str(),
-              bare.model().device_name().c_str(), threads,
-              std::thread::hardware_concurrency(), out["load_average_1m"].get<double>());
+              bare.model().device_name().c_str(), threads, std::thread::hardware_concurrency(),
+              out["load_average_1m"].get<double>());
   std::printf("input %s (%dx%d), %d frames after %d warm-up, grid %d channels, GL %s\n",
-              o.pipe.input.c_str(), src.width, src.height, o.frames, o.warmup,
-              first->grid.channels, ctx->renderer().c_str());
+              o.pipe.input.c_str(), src.width, src.height, o.frames, o.warmup, first->grid.channels,
+              ctx->renderer().c_str());
   std::printf("  %-12s %9s %9s\n", "stage", "p50 ms", "p95 ms");
   for (const auto& [name, v] : stages.rows()) {
     const Summary s = summarize(v);
     std::printf("  %-12s %9.2f %9.2f\n", name.c_str(), s.p50, s.p95);
   }
   std::printf("  end to end %.2f fps\n", e2e_fps);
-  std::printf("  %-12s %9.2f %9.2f   bare model %.2f fps (forward + gradient to the tap)\n",
-              "bare", bare_s.p50, bare_s.p95, bare_fps);
+  std::printf("  %-12s %9.2f %9.2f   bare model %.2f fps (forward + gradient to the tap)\n", "bare",
+              bare_s.p50, bare_s.p95, bare_fps);
   std::printf("end to end / bare model = %.3f (means), %.3f (medians)\n",
               out["ratio_to_bare"].get<double>(), out["ratio_to_bare_p50"].get<double>());
-  std::printf("bytes per frame: host->device %.0f, device->host %.0f, host->GL %.0f, device->GL %.0f\n",
-              bytes_h2d * per, bytes_d2h * per, bytes_h2gl * per, bytes_d2gl * per);
+  std::printf(
+      "bytes per frame: host->device %.0f, device->host %.0f, host->GL %.0f, device->GL %.0f\n",
+      bytes_h2d * per, bytes_d2h * per, bytes_h2gl * per, bytes_d2gl * per);
   std::printf("steady state: %ld texture allocations, %+ld GL objects\n", tex_allocs, gl_objects);
   if (!scorecam.is_null())
-    std::printf("score-cam: %.1f ms per frame = %.2f x (%lld batched forwards of %d, %.1f ms each)\n",
-                scorecam["inference_ms_p50"].get<double>(), scorecam["cost_ratio"].get<double>(),
-                static_cast<long long>(scorecam["forward_passes"].get<int64_t>()),
-                scorecam["batch"].get<int>(), scorecam["batched_forward_ms"].get<double>());
+    std::printf(
+        "score-cam: %.1f ms per frame = %.2f x (%lld batched forwards of %d, %.1f ms each)\n",
+        scorecam["inference_ms_p50"].get<double>(), scorecam["cost_ratio"].get<double>(),
+        static_cast<long long>(scorecam["forward_passes"].get<int64_t>()),
+        scorecam["batch"].get<int>(), scorecam["batched_forward_ms"].get<double>());
   return 0;
 }
 

@@ -265,8 +265,8 @@ struct Pipeline::Impl {
   void run_sanity_locked(std::unique_lock<std::mutex>& lk);
   // Reads the squeeze-excitation gates (one extra forward pass) into e.
   void add_gates(model::Model& m, const torch::Tensor& x, CacheEntry& e);
-  EntryPtr compute(model::Model& m, const capture::Frame& f, double decode_ms,
-                   const Prepared& pre, uint64_t generation, const ViewParams& p);
+  EntryPtr compute(model::Model& m, const capture::Frame& f, double decode_ms, const Prepared& pre,
+                   uint64_t generation, const ViewParams& p);
   void set_input_spec() {
     input_spec = model->sidecar().input;
     input_device = model->device();
@@ -356,8 +356,10 @@ void Pipeline::Impl::capture_loop() {
     std::string err;
     const auto t0 = Clock::now();
     try {
-      if (is_live || target == from) ok = src->next(*f);
-      else ok = src->seek(target, *f);
+      if (is_live || target == from)
+        ok = src->next(*f);
+      else
+        ok = src->seek(target, *f);
     } catch (const std::exception& e) {
       err = e.what();
     }
@@ -368,7 +370,8 @@ void Pipeline::Impl::capture_loop() {
     if (!is_live && ok && err.empty()) {
       const auto t1 = Clock::now();
       try {
-        torch::Tensor hwc = torch::from_blob(f->rgb.data(), {f->height, f->width, 3}, torch::kUInt8);
+        torch::Tensor hwc =
+            torch::from_blob(f->rgb.data(), {f->height, f->width, 3}, torch::kUInt8);
         pre.x = model::preprocess_frame(hwc, spec, device);
         pre.ms = ms_since(t1);
         pre.model_generation = generation;

@@ -43,9 +43,7 @@ struct Assets {
   test::TempDir dir{"bench_assets"};
   std::string model, clip, image;
   Assets() {
-    {
-      std::ofstream(dir.str("make.py")) << kMakeModel;
-    }
+    { std::ofstream(dir.str("make.py")) << kMakeModel; }
     auto r = test::run(test::python() + " " + dir.str("make.py") + " " + dir.str(), 300);
     REQUIRE_MESSAGE(r.status == 0, r.output);
     model = dir.str("tiny.pt");
@@ -176,16 +174,26 @@ TEST_CASE("bench with Score-CAM reports its cost against batched forward passes"
 TEST_CASE("bench rejects bad options with one line") {
   const Assets& a = assets();
   const std::string base = "bench --model " + a.model + " --input " + a.clip + " ";
-  SUBCASE("zero frames") { check_one_line_error(test::camscope(base + "--frames 0")); }
+  SUBCASE("zero frames") {
+    check_one_line_error(test::camscope(base + "--frames 0"));
+  }
   SUBCASE("non-numeric frames") {
     auto r = test::camscope(base + "--frames many");
     check_one_line_error(r);
     CHECK(r.output.find("--frames") != std::string::npos);
   }
-  SUBCASE("negative warm-up") { check_one_line_error(test::camscope(base + "--warmup -1")); }
-  SUBCASE("negative grid") { check_one_line_error(test::camscope(base + "--grid -2")); }
-  SUBCASE("negative threads") { check_one_line_error(test::camscope(base + "--threads -1")); }
-  SUBCASE("bad target") { check_one_line_error(test::camscope(base + "--target first")); }
+  SUBCASE("negative warm-up") {
+    check_one_line_error(test::camscope(base + "--warmup -1"));
+  }
+  SUBCASE("negative grid") {
+    check_one_line_error(test::camscope(base + "--grid -2"));
+  }
+  SUBCASE("negative threads") {
+    check_one_line_error(test::camscope(base + "--threads -1"));
+  }
+  SUBCASE("bad target") {
+    check_one_line_error(test::camscope(base + "--target first"));
+  }
   SUBCASE("misspelt method suggests the right one") {
     auto r = test::camscope(base + "--method gradcan");
     check_one_line_error(r);
@@ -197,12 +205,12 @@ TEST_CASE("bench rejects bad options with one line") {
     CHECK(r.output.find("--frames") != std::string::npos);
   }
   SUBCASE("missing input") {
-    check_one_line_error(test::camscope("bench --model " + a.model + " --input " +
-                                        a.dir.str("nope.mp4")));
+    check_one_line_error(
+        test::camscope("bench --model " + a.model + " --input " + a.dir.str("nope.mp4")));
   }
   SUBCASE("missing model") {
-    check_one_line_error(test::camscope("bench --model " + a.dir.str("nope.pt") + " --input " +
-                                        a.clip));
+    check_one_line_error(
+        test::camscope("bench --model " + a.dir.str("nope.pt") + " --input " + a.clip));
   }
   SUBCASE("a single image is refused") {
     auto r = test::camscope("bench --model " + a.model + " --input " + a.image);

@@ -22,8 +22,10 @@ TEST_CASE("python_baseline.py computes camscope's Grad-CAM map on the same frame
                      300);
   REQUIRE_MESSAGE(r.status == 0, r.output);
   const std::string clip = dir.str("clip.mp4");
-  r = test::run("ffmpeg -nostdin -v error -f lavfi -i testsrc2=size=96x64:rate=10 -frames:v 3 "
-                "-c:v libx264 -pix_fmt yuv420p " + clip);
+  r = test::run(
+      "ffmpeg -nostdin -v error -f lavfi -i testsrc2=size=96x64:rate=10 -frames:v 3 "
+      "-c:v libx264 -pix_fmt yuv420p " +
+      clip);
   REQUIRE_MESSAGE(r.status == 0, r.output);
 
   const std::string py_map = dir.str("py.npy");
