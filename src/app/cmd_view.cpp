@@ -1,126 +1,117 @@
-// `camscope view`: the interactive window (or its headless twin for tests and screenshots).
-#include <imgui.h>
-
-#include <chrono>
+// `camscope view` (and bare `camscope`): the interactive window, or its headless twin for
+// tests, scripted sessions and screenshots.
 #include <cstdio>
-#include <memory>
+#include <cstdlib>
 #include <string>
 
 #include "app/commands.h"
-#include "render/gl.h"
+#include "app/settings.h"
+#include "app/view_app.h"
 #include "render/gl_context.h"
-#include "ui/imgui_layer.h"
 #include "util/args.h"
 #include "util/error.h"
 #include "util/fs.h"
-#include "util/image_io.h"
 #include "util/log.h"
 
 namespace camscope::app {
 namespace {
 
 const char* kViewHelp =
-    "usage: camscope view [--input IMAGE] [--headless --frames N --screenshot OUT.png]\n"
-    "                     [--size WxH] [--force]\n";
+    "usage: camscope view [--model M.pt] [--input SRC] [--layer PATH] [--method NAME]\n"
+    "                     [--target top1|INDEX] [--device auto|cpu|cuda] [--colormap NAME]\n"
+    "                     [--alpha X] [--threshold X] [--size WxH] [--play|--pause]\n"
+    "                     [--headless [--frames N] [--screenshot OUT.png]] [--script FILE]\n"
+    "                     [--settings FILE] [--no-settings] [--force]\n"
+    "  --input        image, folder, video, webcam:N or /dev/videoN, synthetic[:seed]\n"
+    "                 (default: synthetic)\n"
+    "  --headless     no window: render off-screen (also when no display is found);\n"
+    "                 renders N frames (default 3) once the first result is on screen\n"
+    "  --script FILE  UI commands, one per line (see src/app/script.h); headless runs end\n"
+    "                 with the script\n"
+    "  --settings     settings file (default $XDG_CONFIG_HOME/camscope/settings.json for\n"
+    "                 windows; headless runs keep none unless given)\n"
+    "  --debug-worker-delay-ms N   slow the inference worker (tests of UI responsiveness;\n"
+    "                 also env CAMSCOPE_TEST_WORKER_DELAY_MS)\n"
+    "keys: F1 in the window lists them.\n";
 
 void parse_size(const std::string& s, int& w, int& h) {
-  if (std::sscanf(s.c_str(), "%dx%d", &w, &h) != 2 || w <= 0 || h <= 0 || w > 16384 || h > 16384)
-    throw Error("--size expects WxH, got '" + s + "'");
+  if (std::sscanf(s.c_str(), "%dx%d", &w, &h) != 2 || w < 64 || h < 64 || w > 16384 || h > 16384)
+    throw Error("--size expects WxH (64..16384), got '" + s + "'");
+}
+
+float parse_unit(const Args& args, const char* key) {
+  const double v = args.get_double(key, -1.0);
+  if (!(v >= 0.0 && v <= 1.0)) throw Error(std::string("--") + key + " expects a value in [0, 1]");
+  return static_cast<float>(v);
 }
 
 }  // namespace
 
 int cmd_view(int argc, const char* const* argv) {
-  Args args(argc, argv, {"input", "frames", "screenshot", "size", "model", "layer", "method"},
-            {"headless", "force", "help", "verbose"});
+  Args args(argc, argv,
+            {"input", "frames", "screenshot", "size", "model", "model-config", "layer", "method",
+             "target", "device", "colormap", "alpha", "threshold", "script", "settings", "threads",
+             "debug-worker-delay-ms"},
+            {"headless", "force", "help", "verbose", "play", "pause", "no-settings"});
   if (args.flag("help")) {
     std::fputs(kViewHelp, stdout);
     return 0;
   }
   log::set_verbose(args.flag("verbose"));
-  gl::ContextOptions opt;
-  if (args.has("size")) parse_size(args.get("size"), opt.width, opt.height);
-  const std::string shot = args.get("screenshot");
-  if (!shot.empty()) check_writable(shot, args.flag("force"));
+  ViewOptions opt;
+  if (args.has("size")) {
+    parse_size(args.get("size"), opt.window.width, opt.window.height);
+    opt.size_given = true;
+  }
+  opt.force = args.flag("force");
+  opt.screenshot = args.get("screenshot");
+  if (!opt.screenshot.empty()) check_writable(opt.screenshot, opt.force);
+  opt.script = args.get("script");
+  if (!opt.script.empty() && !file_exists(opt.script))
+    throw Error(opt.script + ": no such script file");
 
-  // Decode the input before touching GL: a bad file fails fast with one line.
-  Image image;
-  const std::string input = args.get("input");
-  if (!input.empty()) image = load_image_rgb(input);
+  opt.pipeline.model = args.get("model");
+  opt.pipeline.model_config = args.get("model-config");
+  opt.pipeline.device = args.get("device", "auto");
+  opt.pipeline.input = args.get("input", "synthetic");
+  opt.pipeline.threads = args.get_int("threads", 0);
+  int delay = 0;
+  if (const char* env = std::getenv("CAMSCOPE_TEST_WORKER_DELAY_MS")) delay = std::atoi(env);
+  opt.pipeline.worker_delay_ms = args.get_int("debug-worker-delay-ms", delay);
+  if (opt.pipeline.worker_delay_ms < 0 || opt.pipeline.worker_delay_ms > 60000)
+    throw Error("--debug-worker-delay-ms expects 0..60000");
 
-  bool headless = args.flag("headless");
-  if (!headless && !gl::display_available()) {
+  opt.params.layer = args.get("layer");
+  opt.params.method = args.get("method");  // "" = the settings' method (default gradcam)
+  const std::string target = args.get("target", "top1");
+  if (target == "top1") {
+    opt.params.target = -1;
+  } else {
+    char* end = nullptr;
+    const long t = std::strtol(target.c_str(), &end, 10);
+    if (end == target.c_str() || *end || t < 0)
+      throw Error("--target expects top1 or a class index");
+    opt.params.target = t;
+  }
+  opt.colormap = args.get("colormap");
+  if (args.has("alpha")) opt.alpha = parse_unit(args, "alpha");
+  if (args.has("threshold")) opt.threshold = parse_unit(args, "threshold");
+  if (args.flag("play") && args.flag("pause")) throw Error("--play and --pause exclude each other");
+  if (args.flag("play")) opt.play = 1;
+  if (args.flag("pause")) opt.play = 0;
+
+  opt.headless = args.flag("headless");
+  if (!opt.headless && !gl::display_available()) {
     log::note("no display found; running headless (use 'camscope export' for batch output)");
-    headless = true;
+    opt.headless = true;
   }
-  const int frames = args.get_int("frames", headless ? 3 : -1);
-  if (headless && frames <= 0) throw Error("--frames must be positive");
-
-  std::unique_ptr<gl::Context> ctx =
-      headless ? gl::create_headless_context(opt) : gl::create_window_context(opt);
-  ui::ImGuiLayer imgui(*ctx);
-
-  gl::TextureHandle tex;
-  if (!image.pixels.empty()) {
-    tex = gl::TextureHandle::create();
-    glBindTexture(GL_TEXTURE_2D, tex.id());
-    glPixelStorei(GL_UNPACK_ALIGNMENT, 1);
-    glTexImage2D(GL_TEXTURE_2D, 0, GL_RGB8, image.width, image.height, 0, GL_RGB,
-                 GL_UNSIGNED_BYTE, image.pixels.data());
-    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
-    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_LINEAR);
-    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
-    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
-  }
-  const std::string renderer = ctx->renderer();
-
-  using clock = std::chrono::steady_clock;
-  auto last = clock::now();
-  float frame_ms = 0.f;
-  for (int f = 0; frames < 0 || f < frames; ++f) {
-    if (ctx->should_close()) break;
-    auto now = clock::now();
-    float dt = std::chrono::duration<float>(now - last).count();
-    last = now;
-    frame_ms = frame_ms == 0.f ? dt * 1000.f : 0.9f * frame_ms + 0.1f * dt * 1000.f;
-
-    imgui.new_frame(headless ? 1.f / 60.f : dt);
-    const ImVec2 disp = ImGui::GetIO().DisplaySize;
-    const float info_w = 300.f;
-    ImGui::SetNextWindowPos(ImVec2(0, 0));
-    ImGui::SetNextWindowSize(ImVec2(disp.x - info_w, disp.y));
-    ImGui::Begin("Viewport", nullptr, ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize |
-                                          ImGuiWindowFlags_NoCollapse);
-    if (tex) {
-      ImVec2 avail = ImGui::GetContentRegionAvail();
-      float s = std::min(avail.x / image.width, avail.y / image.height);
-      ImGui::Image(reinterpret_cast<ImTextureID>(static_cast<intptr_t>(tex.id())),
-                   ImVec2(image.width * s, image.height * s));
-    } else {
-      ImGui::TextUnformatted("No input. Open one with --input IMAGE.");
-    }
-    ImGui::End();
-    ImGui::SetNextWindowPos(ImVec2(disp.x - info_w, 0));
-    ImGui::SetNextWindowSize(ImVec2(info_w, disp.y));
-    ImGui::Begin("Info", nullptr, ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize |
-                                      ImGuiWindowFlags_NoCollapse);
-    ImGui::Text("Input: %s", input.empty() ? "(none)" : input.c_str());
-    if (tex) ImGui::Text("Image: %d x %d", image.width, image.height);
-    ImGui::TextWrapped("GL: %s", renderer.c_str());
-    ImGui::Text("Frame: %.2f ms", frame_ms);
-    ImGui::End();
-
-    ctx->bind_default_target();
-    glClearColor(0.08f, 0.08f, 0.09f, 1.f);
-    glClear(GL_COLOR_BUFFER_BIT);
-    imgui.render();
-    if (headless && f == frames - 1 && !shot.empty()) {
-      ctx->save_png(shot);
-      log::note("screenshot written to " + shot);
-    }
-    ctx->end_frame();
-  }
-  return 0;
+  opt.frames = args.get_int("frames", opt.headless && opt.script.empty() ? 3 : -1);
+  if (opt.headless && opt.script.empty() && opt.frames <= 0)
+    throw Error("--frames must be positive");
+  if (!args.flag("no-settings"))
+    opt.settings_file = args.has("settings") ? args.get("settings")
+                                             : (opt.headless ? std::string() : settings_path());
+  return run_view(opt);
 }
 
 }  // namespace camscope::app

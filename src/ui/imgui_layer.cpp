@@ -19,7 +19,8 @@ ImGuiLayer::ImGuiLayer(gl::Context& ctx) : m_ctx(ctx) {
   io.IniFilename = nullptr;  // layout is ours; settings persist through camscope's own file
   ImGui::StyleColorsDark();
   if (!ctx.headless()) {
-    if (!ImGui_ImplGlfw_InitForOpenGL(ctx.window(), true)) throw Error("ImGui GLFW backend init failed");
+    if (!ImGui_ImplGlfw_InitForOpenGL(ctx.window(), true))
+      throw Error("ImGui GLFW backend init failed");
   }
   if (!ImGui_ImplOpenGL3_Init("#version 330")) throw Error("ImGui OpenGL3 backend init failed");
 }

@@ -65,23 +65,32 @@ TEST_CASE("headless view renders the image into a correctly oriented screenshot"
   for (int y = 0; y < h / 2; ++y)
     for (int x = 0; x < w * 3; ++x) px[y * w * 3 + x] = 255;
   write_png(dir.str("in.png"), px.data(), w, h, 3);
-  auto r = test::camscope("view --headless --frames 2 --size 640x480 --input " + dir.str("in.png") +
-                          " --screenshot " + dir.str("shot.png"));
+  auto r = test::camscope("view --headless --frames 2 --size 640x480 --alpha 0 --input " +
+                          dir.str("in.png") + " --screenshot " + dir.str("shot.png"));
   REQUIRE_MESSAGE(r.status == 0, r.output);
   Image shot = load_image_rgb(dir.str("shot.png"));
   REQUIRE(shot.width == 640);
   REQUIRE(shot.height == 480);
-  // Find the image's white and black rows along a column through the viewport's centre.
-  int first_white = -1, first_black_after = -1;
-  const int x = 170;
-  for (int y = 0; y < shot.height; ++y) {
+  // Find a column through the viewport with a run of the image's white rows followed by its
+  // black rows (the panels around it are neither pure white nor pure black over 8 rows).
+  auto is = [&](int x, int y, uint8_t v) {
     const uint8_t* p = &shot.pixels[(static_cast<size_t>(y) * shot.width + x) * 3];
-    if (first_white < 0 && p[0] == 255 && p[1] == 255 && p[2] == 255) first_white = y;
-    if (first_white >= 0 && first_black_after < 0 && p[0] == 0 && p[1] == 0 && p[2] == 0)
-      first_black_after = y;
+    return p[0] == v && p[1] == v && p[2] == v;
+  };
+  bool upright = false, upside_down = false;
+  for (int x = 0; x < shot.width; ++x) {
+    int white_run = 0, black_run = 0, first_white = -1, first_black = -1;
+    for (int y = 0; y < shot.height; ++y) {
+      white_run = is(x, y, 255) ? white_run + 1 : 0;
+      black_run = is(x, y, 0) ? black_run + 1 : 0;
+      if (white_run == 8 && first_white < 0) first_white = y;
+      if (black_run == 8 && first_black < 0) first_black = y;
+    }
+    if (first_white >= 0 && first_black > first_white) upright = true;
+    if (first_black >= 0 && first_white > first_black) upside_down = true;
   }
-  CHECK(first_white >= 0);
-  CHECK(first_black_after > first_white);  // white above black: not upside down
+  CHECK(upright);  // white above black: not upside down
+  CHECK_FALSE(upside_down);
 
   // Refuses to overwrite the screenshot without --force.
   auto again = test::camscope("view --headless --frames 1 --input " + dir.str("in.png") +

@@ -1,0 +1,138 @@
+#pragma once
+// What the inference worker publishes and the UI reads: plain host data, no LibTorch and no GL,
+// so ui/ panels can include it. A FrameResult is immutable once published and shared by
+// std::shared_ptr between the worker and the GL thread.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "capture/frame_source.h"
+#include "util/error.h"
+
+namespace camscope::app {
+
+// Order of the channel grid.
+enum class GridSort { Index, Activation, Weight };
+inline const char* grid_sort_name(GridSort s) {
+  return s == GridSort::Index ? "index" : s == GridSort::Activation ? "activation" : "weight";
+}
+// "index", "activation" (or "mean"), "weight"; throws camscope::Error otherwise.
+inline GridSort parse_grid_sort(const std::string& s) {
+  if (s == "index") return GridSort::Index;
+  if (s == "activation" || s == "mean") return GridSort::Activation;
+  if (s == "weight") return GridSort::Weight;
+  throw Error("unknown grid order '" + s + "' (expected index, activation or weight)");
+}
+
+// What the viewer asks for. layer, method and target are part of the result cache key; the
+// grid options are re-derived from a cached result in microseconds.
+struct ViewParams {
+  std::string layer;               // "" = the model's default layer
+  std::string method = "gradcam";  // DESIGN.md method name
+  int64_t target = -1;             // class index; -1 = top-1 of each frame
+  GridSort grid_sort = GridSort::Activation;
+  int grid_top_k = 0;     // 0 = every channel
+  bool se_gates = false;  // also read the squeeze-excitation gates (one more forward pass)
+  bool same_computation(const ViewParams& o) const {
+    return layer == o.layer && method == o.method && target == o.target;
+  }
+  bool operator==(const ViewParams& o) const {
+    return same_computation(o) && grid_sort == o.grid_sort && grid_top_k == o.grid_top_k &&
+           se_gates == o.se_gates;
+  }
+  bool operator!=(const ViewParams& o) const { return !(*this == o); }
+};
+
+struct ClassScore {
+  int64_t cls = 0;
+  std::string label;
+  double prob = 0;  // softmax
+};
+
+// Equal-width histogram of a tensor's values over [lo, hi], with its summary statistics.
+struct Histogram {
+  std::vector<float> counts;
+  float lo = 0, hi = 0;
+  double mean = 0, std = 0;
+  double dead_fraction = 0;  // channels <= 0 everywhere (activations) / == 0 (gradients)
+};
+
+// Host float image or stack of images, row 0 = top.
+struct HostMap {
+  int channels = 0, height = 0, width = 0;
+  std::vector<float> values;  // [channels, height, width]
+  bool empty() const { return values.empty(); }
+  float at(int c, int y, int x) const {
+    return values[(static_cast<size_t>(c) * height + y) * width + x];
+  }
+};
+
+struct FrameResult {
+  uint64_t serial = 0;            // increases with every publish
+  uint64_t request_serial = 0;    // the request it answers (Pipeline::request_serial)
+  uint64_t model_generation = 0;  // bumps when another model is opened
+  ViewParams params;              // as requested, with the layer resolved
+  std::shared_ptr<const capture::Frame> frame;
+  int64_t frame_index = -1;
+  double pts = 0;
+  std::string error;  // non-empty: the explanation failed (the frame is still shown)
+  bool from_cache = false;
+
+  HostMap map;                        // [1, H_in, W_in] in [0, 1]
+  HostMap grid;                       // [N, h, w] per-channel min-max, in display order
+  std::vector<int> grid_channels;     // display position -> channel index
+  std::vector<float> channel_mean;    // [K] mean activation per channel
+  std::vector<float> channel_weight;  // [K] CAM weights (else mean gradient); may be empty
+  // Squeeze-excitation gates (path, [K] in [0, 1]) of every SE block, when the model has any.
+  std::vector<std::pair<std::string, std::vector<float>>> se_gates;
+  std::vector<int64_t> activation_shape;
+  std::vector<ClassScore> top;  // 5 best, softmax, best first
+  int64_t target = -1;          // the class explained
+  double target_logit = 0;
+  Histogram activation_hist, gradient_hist;
+  std::vector<std::pair<std::string, double>> timings_ms;  // decode, preprocess, forward, ...
+  uint64_t bytes_to_device = 0, bytes_to_host = 0;         // moved by the worker
+};
+
+struct LayerRow {
+  std::string path, type;
+  std::vector<int64_t> output_shape;
+  int64_t params = 0;
+};
+
+// A loaded model as the UI sees it.
+struct ModelInfo {
+  uint64_t generation = 0;
+  std::string path, device_name, default_layer;
+  std::vector<LayerRow> layers;
+  std::vector<std::string> labels;  // one per class
+  int input_channels = 3, input_height = 224, input_width = 224;
+  std::string first_conv;  // path of the first convolution ("" when none)
+  HostMap filters;         // its filters tiled as an atlas [C, H, W] in [0, 1] (0.5 = zero)
+  int filter_count = 0, filter_size = 0;
+};
+
+// Cascading parameter randomization on one frame (Adebayo et al. 2018).
+struct SanityStep {
+  std::string block;
+  double spearman = 0, spearman_abs = 0;
+};
+struct SanityResult {
+  bool running = false;
+  int64_t frame_index = -1;
+  std::string method, layer, error;
+  int64_t target = -1;
+  std::vector<SanityStep> steps;
+  double elapsed_ms = 0;
+};
+
+struct PipelineStats {
+  uint64_t frames_decoded = 0, frames_dropped = 0;  // dropped: live frames never inferred
+  uint64_t computed = 0, cache_hits = 0, errors = 0;
+  size_t cache_size = 0;
+  bool worker_busy = false;
+};
+
+}  // namespace camscope::app

@@ -1,0 +1,879 @@
+#include "app/pipeline.h"
+
+#include <algorithm>
+#include <cmath>
+#include <condition_variable>
+#include <cstdlib>
+#include <mutex>
+#include <numeric>
+#include <thread>
+
+#include <torch/script.h>
+
+#include "app/lru_cache.h"
+#include "explain/channels.h"
+#include "explain/explain.h"
+#include "explain/model_probe.h"
+#include "explain/sanity.h"
+#include "model/model.h"
+#include "model/preprocess.h"
+#include "util/error.h"
+#include "util/fs.h"
+#include "util/log.h"
+
+namespace camscope::app {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double ms_since(Clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+// The cache key DESIGN.md names: (frame, model, layer, method, target).
+struct ResultKey {
+  int64_t frame = -1;
+  uint64_t source = 0, model = 0;
+  std::string layer;
+  explain::Method method = explain::Method::GradCam;
+  int64_t target = -1;
+  bool operator==(const ResultKey& o) const {
+    return frame == o.frame && source == o.source && model == o.model && layer == o.layer &&
+           method == o.method && target == o.target;
+  }
+};
+
+// What a computed frame leaves behind: everything a FrameResult is derived from, on the host.
+// Decoded frames are recycled: when the last holder (result, cache entry, GL thread) lets go,
+// the frame returns here with its RGB buffer, and the next decode fills that buffer again
+// (sources assign into the Frame they are given), so steady playback allocates no
+// W x H x 3 buffers. Each frame's deleter keeps the pool alive, so frames may outlive the
+// pipeline.
+class FramePool : public std::enable_shared_from_this<FramePool> {
+ public:
+  std::shared_ptr<capture::Frame> acquire() {
+    std::unique_ptr<capture::Frame> f;
+    {
+      std::lock_guard<std::mutex> lk(m_mu);
+      if (!m_free.empty()) {
+        f = std::move(m_free.back());
+        m_free.pop_back();
+      }
+    }
+    if (!f) f = std::make_unique<capture::Frame>();
+    std::shared_ptr<FramePool> self = shared_from_this();
+    return std::shared_ptr<capture::Frame>(f.release(),
+                                           [self](capture::Frame* p) { self->release(p); });
+  }
+
+ private:
+  void release(capture::Frame* p) {
+    std::unique_ptr<capture::Frame> f(p);
+    std::lock_guard<std::mutex> lk(m_mu);
+    if (m_free.size() < kKeep) m_free.push_back(std::move(f));
+  }
+  static constexpr size_t kKeep = 8;  // more than the frames in flight at once
+  std::mutex m_mu;
+  std::vector<std::unique_ptr<capture::Frame>> m_free;
+};
+
+// A frame preprocessed ahead of the worker, valid for one model generation.
+struct Prepared {
+  torch::Tensor x;
+  double ms = 0;
+  uint64_t model_generation = 0;
+};
+
+struct CacheEntry {
+  std::shared_ptr<const capture::Frame> frame;
+  std::string layer, error;
+  HostMap map;
+  HostMap channels;  // [K, h, w] per-channel normalized
+  std::vector<float> channel_mean, channel_weight;
+  std::vector<int64_t> activation_shape;
+  std::vector<ClassScore> top;
+  int64_t target = -1;
+  double target_logit = 0;
+  Histogram activation_hist, gradient_hist;
+  std::vector<std::pair<std::string, std::vector<float>>> se_gates;
+  std::vector<std::pair<std::string, double>> timings_ms;
+  uint64_t bytes_to_device = 0, bytes_to_host = 0;
+};
+using EntryPtr = std::shared_ptr<const CacheEntry>;
+
+HostMap to_host(const torch::Tensor& t, uint64_t* bytes_to_host) {
+  HostMap m;
+  if (!t.defined()) return m;
+  torch::Tensor c = t.detach().to(torch::kFloat);
+  if (c.dim() == 2) c = c.unsqueeze(0);
+  if (c.dim() != 3) return m;
+  if (!c.device().is_cpu()) {
+    c = c.to(torch::kCPU);
+    *bytes_to_host += static_cast<uint64_t>(c.numel()) * sizeof(float);
+  }
+  c = c.contiguous();
+  m.channels = static_cast<int>(c.size(0));
+  m.height = static_cast<int>(c.size(1));
+  m.width = static_cast<int>(c.size(2));
+  m.values.assign(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+  return m;
+}
+
+std::vector<float> to_vector(const torch::Tensor& t) {
+  if (!t.defined()) return {};
+  torch::Tensor c = t.detach().to(torch::kCPU, torch::kFloat).contiguous().view(-1);
+  return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+}
+
+Histogram histogram(const torch::Tensor& t, bool gradient) {
+  Histogram h;
+  if (!t.defined() || t.numel() == 0) return h;
+  explain::Stats st = explain::tensor_stats(t.detach(), 48, gradient);
+  h.lo = static_cast<float>(st.lo);
+  h.hi = static_cast<float>(st.hi);
+  h.mean = st.mean;
+  h.std = st.std;
+  h.dead_fraction = st.dead_fraction;
+  h.counts.assign(st.histogram.begin(), st.histogram.end());
+  return h;
+}
+
+std::shared_ptr<ModelInfo> describe(const model::Model& m, uint64_t generation) {
+  auto info = std::make_shared<ModelInfo>();
+  info->generation = generation;
+  info->path = m.path();
+  info->device_name = m.device_name();
+  for (const auto& l : m.layers())
+    info->layers.push_back(LayerRow{l.path, l.type, l.output_shape, l.params});
+  try {
+    info->default_layer = m.default_layer();
+  } catch (const Error&) {
+  }
+  info->labels.reserve(static_cast<size_t>(m.num_classes()));
+  for (int64_t c = 0; c < m.num_classes(); ++c) info->labels.push_back(m.label(c));
+  const auto& in = m.sidecar().input;
+  info->input_channels = in.channels();
+  info->input_height = in.height;
+  info->input_width = in.width;
+  try {
+    info->first_conv = explain::first_conv_path(m);
+    torch::Tensor w = explain::first_layer_filters(const_cast<model::Model&>(m));
+    info->filter_count = static_cast<int>(w.size(0));
+    info->filter_size = static_cast<int>(w.size(2));
+    uint64_t ignored = 0;
+    info->filters = to_host(explain::make_grid(w, 0, 1, 0.5), &ignored);
+  } catch (const std::exception&) {
+    // No convolution (or an odd one): the filters tab says so.
+  }
+  return info;
+}
+
+std::unique_ptr<model::Model> load_model(const PipelineOptions& opt, const std::string& path) {
+  model::Model::Options mo;
+  mo.path = path.empty() ? builtin_model_path() : path;
+  mo.config_path = opt.model_config;
+  mo.device = opt.device;
+  mo.threads = opt.threads;
+  return model::Model::load(mo);
+}
+
+}  // namespace
+
+std::vector<std::string> available_methods() {
+  return explain::method_names();
+}
+
+std::string builtin_model_path() {
+  const char* env = std::getenv("CAMSCOPE_ASSETS");
+  std::string dir = env && *env ? env : CAMSCOPE_ASSET_DIR;
+  return dir + "/builtin.pt";
+}
+
+// [SECTION] Shared state. One mutex guards everything below; the heavy work (decode, model)
+// runs unlocked on snapshots.
+struct Pipeline::Impl {
+  PipelineOptions opt;
+  mutable std::mutex mu;
+  std::condition_variable cv_worker, cv_capture, cv_result;
+  bool stop = false;
+
+  // Worker-owned model (swapped under the lock when another one is opened).
+  std::unique_ptr<model::Model> model;
+  std::shared_ptr<const ModelInfo> info;
+  std::vector<std::string> gate_paths;  // squeeze-excitation gates of the model
+  uint64_t model_generation = 1;
+  bool sanity_requested = false;
+  SanityResult sanity;
+  uint64_t sanity_generation = 0;
+  std::string pending_model;
+  bool has_pending_model = false;
+
+  // Capture-owned source.
+  std::unique_ptr<capture::FrameSource> source;
+  capture::SourceInfo source_info;
+  capture::SourceState source_state = capture::SourceState::Ok;
+  std::string pending_input;
+  bool has_pending_input = false;
+  int opening = 0;  // open_model/open_input calls not finished yet (success or failure)
+  uint64_t source_generation = 1;
+
+  // Request.
+  ViewParams params;
+  int64_t wanted = 0;
+  uint64_t req_serial = 1;
+
+  // Frame slot (latest wins).
+  std::shared_ptr<const capture::Frame> frame;
+  double frame_decode_ms = 0;
+  uint64_t frame_serial = 0;
+  bool frame_taken = true;
+  int64_t decoded_index = -1;  // last index published (sequential reads)
+  Prepared frame_input;        // `frame` preprocessed by the capture thread (seekable sources)
+
+  // Read-ahead (seekable sources): the frame after the one published, decoded and
+  // preprocessed while the worker explains the current one, so stepping forward (playback,
+  // export-like loops) never waits for decode and preprocessing. One frame, no more.
+  std::shared_ptr<const capture::Frame> ahead;
+  double ahead_decode_ms = 0;
+  Prepared ahead_input;
+  int64_t next_pos = 0;  // the index the source's next() returns
+  std::shared_ptr<FramePool> frame_pool = std::make_shared<FramePool>();
+
+  // What the capture thread needs to preprocess for the current model (copied under the lock,
+  // so it never touches the worker-owned model).
+  model::InputSpec input_spec;
+  torch::Device input_device{torch::kCPU};
+
+  // Output.
+  std::shared_ptr<const FrameResult> result;
+  uint64_t result_serial = 0;
+  LruCache<ResultKey, EntryPtr> cache;
+  PipelineStats stats;
+  std::string status;
+
+  std::thread capture_thread, worker_thread;
+
+  explicit Impl(const PipelineOptions& o) : opt(o), cache(o.cache_entries) {}
+
+  bool live() const { return source_info.live || !source_info.seekable; }
+  void bump_request() {
+    ++req_serial;
+    cv_worker.notify_all();
+  }
+
+  void capture_loop();
+  void worker_loop();
+  void run_sanity_locked(std::unique_lock<std::mutex>& lk);
+  // Reads the squeeze-excitation gates (one extra forward pass) into e.
+  void add_gates(model::Model& m, const torch::Tensor& x, CacheEntry& e);
+  EntryPtr compute(model::Model& m, const capture::Frame& f, double decode_ms, const Prepared& pre,
+                   uint64_t generation, const ViewParams& p);
+  void set_input_spec() {
+    input_spec = model->sidecar().input;
+    input_device = model->device();
+  }
+  std::shared_ptr<FrameResult> derive(const CacheEntry& e, const ViewParams& p, int64_t index,
+                                      bool from_cache, uint64_t req);
+};
+
+void Pipeline::Impl::capture_loop() {
+  std::unique_lock<std::mutex> lk(mu);
+  Clock::time_point last_live = Clock::now();
+  while (!stop) {
+    if (has_pending_input) {
+      std::string spec = pending_input;
+      has_pending_input = false;
+      status = "opening " + spec + "...";
+      lk.unlock();
+      std::unique_ptr<capture::FrameSource> s;
+      std::string err;
+      try {
+        s = capture::open_source(spec);
+      } catch (const std::exception& e) {
+        err = e.what();
+      }
+      lk.lock();
+      --opening;
+      if (!s) {
+        status = err;
+        cv_result.notify_all();
+        continue;
+      }
+      source = std::move(s);
+      source_info = source->info();
+      ++source_generation;
+      wanted = 0;
+      decoded_index = -1;
+      next_pos = 0;
+      frame.reset();
+      frame_input = {};
+      ahead.reset();
+      ahead_input = {};
+      status.clear();
+      bump_request();
+      continue;
+    }
+    const bool is_live = live();
+    const int64_t n_frames = source_info.frame_count;
+    if (!is_live && wanted != decoded_index && ahead && ahead->index == wanted) {
+      // The read-ahead frame is the one wanted: publish it without decoding.
+      ++stats.frames_decoded;
+      if (!frame_taken) ++stats.frames_dropped;
+      decoded_index = wanted;
+      frame = std::move(ahead);
+      frame_decode_ms = ahead_decode_ms;
+      frame_input = std::move(ahead_input);
+      ahead_input = {};
+      ++frame_serial;
+      frame_taken = false;
+      cv_worker.notify_all();
+      continue;
+    }
+    const bool read_ahead = !is_live && wanted == decoded_index && !ahead &&
+                            next_pos == decoded_index + 1 && (n_frames < 0 || next_pos < n_frames);
+    if (!is_live && wanted == decoded_index && !read_ahead) {
+      cv_capture.wait(lk, [&] { return stop || has_pending_input || wanted != decoded_index; });
+      continue;
+    }
+    const int64_t target = read_ahead ? next_pos : wanted;
+    const int64_t from = next_pos;
+    const model::InputSpec spec = input_spec;
+    const torch::Device device = input_device;
+    const uint64_t generation = model_generation;
+    capture::FrameSource* src = source.get();
+    const double fps = source_info.fps;
+    const bool webcam = source_info.kind == "webcam";
+    lk.unlock();
+
+    // Live sources that generate frames on demand (synthetic) are paced at their nominal rate
+    // so they do not burn a core; webcams pace themselves.
+    if (is_live && !webcam && fps > 0) {
+      auto next_at = last_live + std::chrono::microseconds(static_cast<int64_t>(1e6 / fps));
+      std::this_thread::sleep_until(next_at);
+      last_live = std::max(next_at, Clock::now() - std::chrono::milliseconds(100));
+    }
+    std::shared_ptr<capture::Frame> f = frame_pool->acquire();
+    bool ok = false;
+    std::string err;
+    const auto t0 = Clock::now();
+    try {
+      if (is_live || target == from)
+        ok = src->next(*f);
+      else
+        ok = src->seek(target, *f);
+    } catch (const std::exception& e) {
+      err = e.what();
+    }
+    const double decode_ms = ms_since(t0);
+    // Seekable sources: preprocess here too, off the worker (a failure leaves it to the worker,
+    // which reports it).
+    Prepared pre;
+    if (!is_live && ok && err.empty()) {
+      const auto t1 = Clock::now();
+      try {
+        torch::Tensor hwc =
+            torch::from_blob(f->rgb.data(), {f->height, f->width, 3}, torch::kUInt8);
+        pre.x = model::preprocess_frame(hwc, spec, device);
+        pre.ms = ms_since(t1);
+        pre.model_generation = generation;
+      } catch (const std::exception&) {
+        pre = {};
+      }
+    }
+
+    lk.lock();
+    if (src != source.get()) continue;  // the input changed meanwhile
+    source_state = src->state();
+    if (!is_live) next_pos = target + 1;
+    if (read_ahead) {
+      // Kept only when it decoded cleanly; otherwise the frame is decoded again on request and
+      // its error reported then.
+      if (ok && err.empty()) {
+        if (f->index != target) f->index = target;
+        ahead = std::move(f);
+        ahead_decode_ms = decode_ms;
+        ahead_input = std::move(pre);
+      } else {
+        next_pos = -1;  // position unknown: the next request seeks
+      }
+      continue;
+    }
+    if (!err.empty()) {
+      status = err;
+      decoded_index = target;  // do not retry the same failing frame in a loop
+      continue;
+    }
+    if (!ok) {
+      if (is_live) {
+        lk.unlock();
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        lk.lock();
+      } else {
+        decoded_index = target;
+      }
+      continue;
+    }
+    ++stats.frames_decoded;
+    if (!frame_taken) ++stats.frames_dropped;
+    decoded_index = is_live ? f->index : target;
+    if (!is_live && f->index != target) f->index = target;  // frame-exact contract
+    frame = std::move(f);
+    frame_decode_ms = decode_ms;
+    frame_input = std::move(pre);
+    ahead.reset();  // a seek elsewhere: the read-ahead frame (if any) is not next any more
+    ahead_input = {};
+    ++frame_serial;
+    frame_taken = false;
+    cv_worker.notify_all();
+  }
+}
+
+void Pipeline::Impl::add_gates(model::Model& m, const torch::Tensor& x, CacheEntry& e) {
+  if (gate_paths.empty()) return;
+  const auto t0 = Clock::now();
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> gates = explain::channel_gates(m, x, gate_paths);
+  for (size_t i = 0; i < gates.size(); ++i)
+    e.se_gates.emplace_back(gate_paths[i], to_vector(gates[i]));
+  e.timings_ms.emplace_back("se_gates", ms_since(t0));
+}
+
+EntryPtr Pipeline::Impl::compute(model::Model& m, const capture::Frame& f, double decode_ms,
+                                 const Prepared& pre, uint64_t generation, const ViewParams& p) {
+  auto e = std::make_shared<CacheEntry>();
+  e->timings_ms.emplace_back("decode", decode_ms);
+  auto t0 = Clock::now();
+  torch::Tensor x;
+  double pre_ms = 0;
+  if (pre.x.defined() && pre.model_generation == generation) {
+    x = pre.x;  // preprocessed by the capture thread, overlapping the previous frame's work
+    pre_ms = pre.ms;
+  } else {
+    x = m.preprocess(f.rgb.data(), f.width, f.height);
+    pre_ms = ms_since(t0);
+  }
+  if (!m.device().is_cpu()) e->bytes_to_device += f.rgb.size();
+  e->timings_ms.emplace_back("preprocess", pre_ms);
+
+  explain::Request req;
+  req.method = explain::parse_method(p.method);
+  req.layer = p.layer;
+  req.target = p.target;
+  explain::Result r = explain::explain(m, x, req);
+  for (const auto& t : r.timings_ms) {
+    auto it = std::find_if(e->timings_ms.begin(), e->timings_ms.end(),
+                           [&](const auto& s) { return s.first == t.first; });
+    if (it == e->timings_ms.end())
+      e->timings_ms.push_back(t);
+    else
+      it->second += t.second;
+  }
+
+  t0 = Clock::now();
+  e->layer = r.layer;
+  e->target = r.target;
+  e->map = to_host(r.map, &e->bytes_to_host);
+  if (r.logits.defined()) {
+    torch::Tensor logits = r.logits.detach().to(torch::kCPU, torch::kFloat).view(-1);
+    if (r.target >= 0 && r.target < logits.numel())
+      e->target_logit = logits[r.target].item<double>();
+    for (const auto& [cls, prob] : explain::top_classes(logits, 5))
+      e->top.push_back(ClassScore{cls, m.label(cls), prob});
+  }
+  torch::Tensor a = r.activation;
+  if (a.defined() && a.dim() == 4 && a.size(0) == 1) a = a.squeeze(0);
+  if (a.defined() && a.dim() == 3) {
+    e->activation_shape = a.sizes().vec();
+    torch::Tensor ad = a.detach().to(torch::kFloat);
+    e->channel_mean = to_vector(explain::channel_mean(ad));
+    if (r.channel_weights.defined())
+      e->channel_weight = to_vector(r.channel_weights);
+    else if (r.gradient.defined() && r.gradient.numel() == ad.numel())
+      e->channel_weight = to_vector(r.gradient.detach().to(torch::kFloat).view_as(ad).mean({1, 2}));
+    // Per-channel min-max on the model's device; one host copy of the normalized stack.
+    e->channels = to_host(explain::normalize_channels(ad), &e->bytes_to_host);
+    e->activation_hist = histogram(ad, false);
+    e->gradient_hist = histogram(r.gradient, true);
+  } else if (a.defined()) {
+    e->activation_shape = a.sizes().vec();
+  }
+  e->timings_ms.emplace_back("grid", ms_since(t0));
+  if (p.se_gates) add_gates(m, x, *e);
+  return e;
+}
+
+std::shared_ptr<FrameResult> Pipeline::Impl::derive(const CacheEntry& e, const ViewParams& p,
+                                                    int64_t index, bool from_cache, uint64_t req) {
+  auto r = std::make_shared<FrameResult>();
+  r->request_serial = req;
+  r->params = p;
+  r->params.layer = e.layer.empty() ? p.layer : e.layer;
+  r->frame = e.frame;
+  r->frame_index = index;
+  r->pts = e.frame ? e.frame->pts : 0;
+  r->error = e.error;
+  r->from_cache = from_cache;
+  r->map = e.map;
+  r->channel_mean = e.channel_mean;
+  r->channel_weight = e.channel_weight;
+  r->activation_shape = e.activation_shape;
+  r->top = e.top;
+  r->target = e.target;
+  r->target_logit = e.target_logit;
+  r->activation_hist = e.activation_hist;
+  r->gradient_hist = e.gradient_hist;
+  r->se_gates = e.se_gates;
+  r->timings_ms = e.timings_ms;
+  r->bytes_to_device = e.bytes_to_device;
+  r->bytes_to_host = e.bytes_to_host;
+
+  const HostMap& ch = e.channels;
+  if (!ch.empty()) {
+    std::vector<int> order(static_cast<size_t>(ch.channels));
+    std::iota(order.begin(), order.end(), 0);
+    const std::vector<float>* key = nullptr;
+    if (p.grid_sort == GridSort::Activation) key = &e.channel_mean;
+    if (p.grid_sort == GridSort::Weight)
+      key = e.channel_weight.empty() ? &e.channel_mean : &e.channel_weight;
+    if (key && key->size() == order.size())
+      std::stable_sort(order.begin(), order.end(),
+                       [&](int x, int y) { return (*key)[x] > (*key)[y]; });
+    if (p.grid_top_k > 0 && static_cast<size_t>(p.grid_top_k) < order.size())
+      order.resize(static_cast<size_t>(p.grid_top_k));
+    r->grid_channels = order;
+    r->grid.channels = static_cast<int>(order.size());
+    r->grid.height = ch.height;
+    r->grid.width = ch.width;
+    const size_t plane = static_cast<size_t>(ch.height) * ch.width;
+    r->grid.values.resize(order.size() * plane);
+    for (size_t i = 0; i < order.size(); ++i)
+      std::copy_n(ch.values.begin() + static_cast<ptrdiff_t>(order[i] * plane), plane,
+                  r->grid.values.begin() + static_cast<ptrdiff_t>(i * plane));
+  }
+  return r;
+}
+
+// Runs on the worker with the lock held on entry and exit; the check itself runs unlocked on
+// the frame and params of the newest result.
+void Pipeline::Impl::run_sanity_locked(std::unique_lock<std::mutex>& lk) {
+  sanity_requested = false;
+  std::shared_ptr<const FrameResult> r = result;
+  model::Model* m = model.get();
+  sanity = SanityResult{};
+  sanity.running = true;
+  ++sanity_generation;
+  sanity.frame_index = r->frame_index;
+  sanity.method = r->params.method;
+  sanity.layer = r->params.layer;
+  sanity.target = r->target;
+  lk.unlock();
+  SanityResult out = sanity;
+  const auto t0 = Clock::now();
+  try {
+    torch::Tensor x = m->preprocess(r->frame->rgb.data(), r->frame->width, r->frame->height);
+    explain::Request req;
+    req.method = explain::parse_method(r->params.method);
+    req.layer = r->params.layer;
+    req.target = r->target;
+    explain::SanityReport rep = explain::sanity_check(*m, x, req);
+    for (const auto& st : rep.steps)
+      out.steps.push_back(SanityStep{st.block, st.spearman, st.spearman_abs});
+  } catch (const std::exception& e) {
+    std::string msg = e.what();
+    out.error = msg.substr(0, msg.find('\n'));
+  }
+  out.running = false;
+  out.elapsed_ms = ms_since(t0);
+  lk.lock();
+  sanity = std::move(out);
+  ++sanity_generation;
+  cv_result.notify_all();
+}
+
+void Pipeline::Impl::worker_loop() {
+  std::unique_lock<std::mutex> lk(mu);
+  uint64_t seen_req = 0, seen_frame = 0;
+  uint64_t done_req = 0, done_frame = 0;
+  while (!stop) {
+    cv_worker.wait(lk, [&] {
+      return stop || has_pending_model || (sanity_requested && result) || req_serial != seen_req ||
+             frame_serial != seen_frame;
+    });
+    if (stop) break;
+    if (sanity_requested && !has_pending_model && result && result->frame) {
+      run_sanity_locked(lk);
+      continue;
+    }
+    seen_req = req_serial;
+    seen_frame = frame_serial;
+
+    if (has_pending_model) {
+      std::string path = pending_model;
+      has_pending_model = false;
+      status = "loading " + path + "...";
+      lk.unlock();
+      std::unique_ptr<model::Model> m;
+      std::string err;
+      try {
+        m = load_model(opt, path);
+      } catch (const std::exception& e) {
+        err = e.what();
+      }
+      lk.lock();
+      --opening;
+      if (!m) {
+        status = err;
+        cv_result.notify_all();
+        continue;
+      }
+      model = std::move(m);
+      ++model_generation;
+      set_input_spec();
+      info = describe(*model, model_generation);
+      gate_paths = explain::find_channel_gates(*model);
+      cache.clear();
+      params.layer.clear();  // the old layer path means nothing in another model
+      status.clear();
+      bump_request();
+      continue;
+    }
+
+    const bool is_live = live();
+    if (done_req == req_serial && (!is_live || frame_serial == done_frame)) continue;
+    const ViewParams p = params;
+    const uint64_t req = req_serial;
+    const uint64_t fserial = frame_serial;
+    std::shared_ptr<const capture::Frame> f = frame;
+    const double decode_ms = frame_decode_ms;
+    const Prepared pre = frame_input;
+    const uint64_t compute_generation = model_generation;
+    if (is_live && !f) continue;
+    const int64_t index = is_live ? f->index : wanted;
+    std::string layer = p.layer;
+    explain::Method method = explain::Method::GradCam;
+    try {
+      method = explain::parse_method(p.method);
+    } catch (const Error& e) {
+      status = e.what();
+      continue;
+    }
+    if (layer.empty() && explain::needs_layer(method)) layer = info->default_layer;
+    ResultKey key{index, source_generation, model_generation, layer, method, p.target};
+    bool from_cache = true;
+    EntryPtr entry;
+    if (const EntryPtr* hit = cache.get(key)) entry = *hit;
+    if (!entry) {
+      if (!f || f->index != index) continue;  // the capture thread has not decoded it yet
+      from_cache = false;
+      frame_taken = true;
+      stats.worker_busy = true;
+      model::Model* m = model.get();
+      lk.unlock();
+      std::shared_ptr<CacheEntry> e;
+      try {
+        e = std::const_pointer_cast<CacheEntry>(
+            compute(*m, *f, decode_ms, pre, compute_generation, p));
+      } catch (const std::exception& ex) {
+        e = std::make_shared<CacheEntry>();
+        std::string msg = ex.what();
+        auto nl = msg.find('\n');
+        e->error = nl == std::string::npos ? msg : msg.substr(0, nl);
+      }
+      e->frame = f;
+      for (int slept = 0; slept < opt.worker_delay_ms && !stop; slept += 5)
+        std::this_thread::sleep_for(
+            std::chrono::milliseconds(std::min(5, opt.worker_delay_ms - slept)));
+      lk.lock();
+      stats.worker_busy = false;
+      if (model.get() != m) continue;  // another model arrived meanwhile
+      entry = e;
+      ++stats.computed;
+      if (e->error.empty())
+        cache.put(key, entry);
+      else
+        ++stats.errors;
+    } else {
+      ++stats.cache_hits;
+      if (f && f->index == index) frame_taken = true;
+      if (p.se_gates && !gate_paths.empty() && entry->se_gates.empty() && entry->frame) {
+        // Cached before the SE tab was opened: add the gates once, keep them in the cache.
+        model::Model* m = model.get();
+        lk.unlock();
+        auto e = std::make_shared<CacheEntry>(*entry);
+        try {
+          add_gates(*m, m->preprocess(e->frame->rgb.data(), e->frame->width, e->frame->height), *e);
+        } catch (const std::exception& ex) {
+          log::warn(std::string("SE gates: ") + ex.what());
+        }
+        lk.lock();
+        if (model.get() != m) continue;
+        entry = e;
+        cache.put(key, entry);
+      }
+    }
+    // Deriving copies the channel stack; do it unlocked so the GL thread never waits on it.
+    const uint64_t generation = model_generation;
+    lk.unlock();
+    auto r = derive(*entry, p, index, from_cache, req);
+    lk.lock();
+    r->serial = ++result_serial;
+    r->model_generation = generation;
+    result = std::move(r);
+    stats.cache_size = cache.size();
+    done_req = req;
+    done_frame = fserial;
+    cv_result.notify_all();
+  }
+}
+
+// [SECTION] Public API
+
+Pipeline::Pipeline(const PipelineOptions& opt, const ViewParams& params)
+    : m(std::make_unique<Impl>(opt)) {
+  // The input first: a bad path is reported before the model spends time loading.
+  m->source = capture::open_source(opt.input);
+  m->source_info = m->source->info();
+  m->model = load_model(opt, opt.model);
+  m->info = describe(*m->model, m->model_generation);
+  m->set_input_spec();
+  m->gate_paths = explain::find_channel_gates(*m->model);
+  explain::parse_method(params.method);                      // throws with suggestions
+  if (!params.layer.empty()) m->model->layer(params.layer);  // throws with suggestions
+  if (params.target >= m->model->num_classes())
+    throw Error("--target " + std::to_string(params.target) + " is out of range (the model has " +
+                std::to_string(m->model->num_classes()) + " classes)");
+  m->params = params;
+  m->capture_thread = std::thread([this] { m->capture_loop(); });
+  m->worker_thread = std::thread([this] { m->worker_loop(); });
+}
+
+Pipeline::~Pipeline() {
+  {
+    std::lock_guard<std::mutex> lk(m->mu);
+    m->stop = true;
+  }
+  m->cv_worker.notify_all();
+  m->cv_capture.notify_all();
+  m->cv_result.notify_all();
+  if (m->capture_thread.joinable()) m->capture_thread.join();
+  if (m->worker_thread.joinable()) m->worker_thread.join();
+}
+
+void Pipeline::set_params(const ViewParams& p) {
+  std::lock_guard<std::mutex> lk(m->mu);
+  if (m->params == p) return;
+  m->params = p;
+  m->bump_request();
+}
+
+ViewParams Pipeline::params() const {
+  std::lock_guard<std::mutex> lk(m->mu);
+  return m->params;
+}
+
+void Pipeline::seek(int64_t index) {
+  std::lock_guard<std::mutex> lk(m->mu);
+  if (m->live()) return;
+  const int64_t n = m->source_info.frame_count;
+  index = std::max<int64_t>(0, n > 0 ? std::min(index, n - 1) : index);
+  if (index == m->wanted) return;
+  m->wanted = index;
+  m->bump_request();
+  m->cv_capture.notify_all();
+}
+
+int64_t Pipeline::wanted_index() const {
+  std::lock_guard<std::mutex> lk(m->mu);
+  return m->wanted;
+}
+
+void Pipeline::open_model(const std::string& path) {
+  std::lock_guard<std::mutex> lk(m->mu);
+  if (m->has_pending_model) --m->opening;  // replaces a request not started yet
+  m->pending_model = path;
+  m->has_pending_model = true;
+  ++m->opening;
+  m->cv_worker.notify_all();
+}
+
+void Pipeline::open_input(const std::string& spec) {
+  std::lock_guard<std::mutex> lk(m->mu);
+  if (m->has_pending_input) --m->opening;
+  m->pending_input = spec;
+  m->has_pending_input = true;
+  ++m->opening;
+  m->cv_capture.notify_all();
+}
+
+std::shared_ptr<const FrameResult> Pipeline::latest() const {
+  std::lock_guard<std::mutex> lk(m->mu);
+  return m->result;
+}
+
+uint64_t Pipeline::request_serial() const {
+  std::lock_guard<std::mutex> lk(m->mu);
+  return m->req_serial;
+}
+
+bool Pipeline::is_current(const FrameResult& r) const {
+  std::lock_guard<std::mutex> lk(m->mu);
+  return r.request_serial == m->req_serial && m->opening == 0;
+}
+
+std::shared_ptr<const FrameResult> Pipeline::wait_current(std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lk(m->mu);
+  const bool ok = m->cv_result.wait_for(lk, timeout, [&] {
+    return m->stop || (m->result && m->result->request_serial == m->req_serial && m->opening == 0);
+  });
+  if (!ok || m->stop) return nullptr;
+  return m->result;
+}
+
+void Pipeline::run_sanity() {
+  std::lock_guard<std::mutex> lk(m->mu);
+  m->sanity_requested = true;
+  m->sanity.running = true;
+  ++m->sanity_generation;
+  m->cv_worker.notify_all();
+}
+
+uint64_t Pipeline::sanity_generation() const {
+  std::lock_guard<std::mutex> lk(m->mu);
+  return m->sanity_generation;
+}
+
+uint64_t Pipeline::source_generation() const {
+  std::lock_guard<std::mutex> lk(m->mu);
+  return m->source_generation;
+}
+
+SanityResult Pipeline::sanity() const {
+  std::lock_guard<std::mutex> lk(m->mu);
+  return m->sanity;
+}
+
+std::shared_ptr<const ModelInfo> Pipeline::model_info() const {
+  std::lock_guard<std::mutex> lk(m->mu);
+  return m->info;
+}
+
+capture::SourceInfo Pipeline::source_info() const {
+  std::lock_guard<std::mutex> lk(m->mu);
+  return m->source_info;
+}
+
+capture::SourceState Pipeline::source_state() const {
+  std::lock_guard<std::mutex> lk(m->mu);
+  return m->source_state;
+}
+
+std::string Pipeline::status() const {
+  std::lock_guard<std::mutex> lk(m->mu);
+  return m->status;
+}
+
+PipelineStats Pipeline::stats() const {
+  std::lock_guard<std::mutex> lk(m->mu);
+  return m->stats;
+}
+
+}  // namespace camscope::app

@@ -1,0 +1,89 @@
+#pragma once
+// The live pipeline behind `camscope view` (and reusable by `bench`): DESIGN.md's
+//   capture thread ──frame──▶ inference worker ──FrameResult──▶ GL thread
+// The capture thread decodes the frame the viewer wants (seekable sources) or keeps only the
+// newest frame of a live source. The worker runs preprocess → forward with taps → explain →
+// channel-grid preparation on the model's device and publishes one immutable FrameResult at a
+// time (latest wins, stale work is dropped, nothing queues). Results are cached by
+// (frame, model, layer, method, target) so going back to a computed frame is instant.
+// Nothing here touches GL; the GL thread reads `latest()` without ever waiting.
+//
+// Typical use (GL thread or a benchmark):
+//   Pipeline p(opts);                 // loads the model, opens the input (throws Error)
+//   p.set_params(params); p.seek(42); // cheap: latest request wins
+//   auto r = p.latest();              // never blocks; nullptr until the first result
+//   auto r = p.wait_current(5s);      // blocks until the current request is answered
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "app/frame_result.h"
+#include "capture/frame_source.h"
+
+namespace camscope::app {
+
+struct PipelineOptions {
+  std::string model;         // TorchScript path; "" = the built-in model
+  std::string model_config;  // sidecar; "" = beside the model
+  std::string device = "auto";
+  std::string input = "synthetic";
+  int threads = 0;            // LibTorch intra-op threads; 0 = all cores
+  size_t cache_entries = 48;  // result LRU
+  int worker_delay_ms = 0;    // test hook: extra sleep per computed result
+};
+
+// DESIGN.md's method names, in the order the UI cycles through them.
+std::vector<std::string> available_methods();
+
+// Where the built-in model lives ($CAMSCOPE_ASSETS or the source tree's assets/).
+std::string builtin_model_path();
+
+class Pipeline {
+ public:
+  // Loads the model and opens the input synchronously (so the CLI can fail with one line),
+  // then starts the capture and worker threads.
+  explicit Pipeline(const PipelineOptions& opt, const ViewParams& params = {});
+  ~Pipeline();
+  Pipeline(const Pipeline&) = delete;
+  Pipeline& operator=(const Pipeline&) = delete;
+
+  // [SECTION] Requests (any thread; never block on the model)
+  void set_params(const ViewParams& params);
+  ViewParams params() const;
+  // Seekable sources: the frame to show. Clamped to the source; ignored by live sources.
+  void seek(int64_t index);
+  int64_t wanted_index() const;
+  // Opens another model / input on the worker / capture thread; errors land in status().
+  void open_model(const std::string& path);
+  void open_input(const std::string& spec);
+
+  // [SECTION] Results
+  std::shared_ptr<const FrameResult> latest() const;
+  // Serial of the newest request (params, seek or new live frame).
+  uint64_t request_serial() const;
+  // True when `r` answers the current params and wanted frame (and nothing is being opened).
+  bool is_current(const FrameResult& r) const;
+  // Blocks until a result answering the current request is published and no model or input
+  // is being opened (or timeout: nullptr). A failed open counts as finished: see status().
+  std::shared_ptr<const FrameResult> wait_current(std::chrono::milliseconds timeout);
+
+  // Runs the sanity check on the current frame and params after the current work (async).
+  void run_sanity();
+  SanityResult sanity() const;
+  uint64_t sanity_generation() const;  // changes whenever sanity() does
+
+  std::shared_ptr<const ModelInfo> model_info() const;
+  capture::SourceInfo source_info() const;
+  uint64_t source_generation() const;  // changes when another input is opened
+  capture::SourceState source_state() const;
+  std::string status() const;  // last error or progress message ("" when fine)
+  PipelineStats stats() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> m;
+};
+
+}  // namespace camscope::app

@@ -1,0 +1,32 @@
+#pragma once
+// `--script FILE`: UI commands, one per line, that drive a viewer session the way a user
+// would (tests, demos, reproducible screenshots). `#` starts a comment. Commands:
+//   wait_result [SECONDS]      render until the current request's result is on screen
+//   frames N                   render N frames
+//   select_layer PATH | layer PATH     method NAME     target INDEX|top1
+//   sort_grid index|activation|weight  top_k N (0 = all)   toggle_grid   open_channel N|none
+//   seek N   step +N|-N   play   pause   speed X   loop on|off
+//   colormap NAME   alpha X   threshold X   zoom X   overlay on|off
+//   key NAME                   press a shortcut (space, left, right, [, ], m, g, t, s, f1...)
+//   open_model PATH   open_input SPEC   sanity [SECONDS]
+//   screenshot PATH   record_start PATH   record_stop
+//   tab timings|stats|model|se|filters|sanity    show a tab of the details panel
+//   print_state   reset_frame_stats   print_frame_stats   quit
+#include <string>
+#include <vector>
+
+namespace camscope::app {
+
+struct ScriptCommand {
+  int line = 0;
+  std::string name;
+  std::vector<std::string> args;
+  std::string where() const;  // "script line N"
+};
+
+// Parses and checks names and argument counts; throws camscope::Error naming the file and line
+// ("FILE:3: unknown script command 'selct_layer' (did you mean select_layer?)").
+std::vector<ScriptCommand> parse_script(const std::string& path);
+std::vector<ScriptCommand> parse_script_text(const std::string& text, const std::string& name);
+
+}  // namespace camscope::app

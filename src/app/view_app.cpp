@@ -1,0 +1,688 @@
+#include "app/view_app.h"
+
+#include <imgui.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <memory>
+#include <thread>
+
+#include "app/recorder.h"
+#include "app/script.h"
+#include "app/settings.h"
+#include "render/gl.h"
+#include "ui/imgui_layer.h"
+#include "ui/panels.h"
+#include "ui/result_textures.h"
+#include "util/error.h"
+#include "util/fs.h"
+#include "util/json.h"
+#include "util/log.h"
+
+namespace camscope::app {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double ms_between(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
+std::string timestamped(const char* prefix, const char* ext) {
+  char buf[64];
+  std::time_t t = std::time(nullptr);
+  std::strftime(buf, sizeof buf, "%Y%m%d_%H%M%S", std::localtime(&t));
+  std::string base = std::string(prefix) + buf;
+  std::string path = base + ext;
+  for (int i = 2; file_exists(path); ++i) path = base + "_" + std::to_string(i) + ext;
+  return path;
+}
+
+long rss_kib() {
+  std::ifstream f("/proc/self/statm");
+  long pages_total = 0, pages_rss = 0;
+  f >> pages_total >> pages_rss;
+  return pages_rss * (::sysconf(_SC_PAGESIZE) / 1024);
+}
+
+bool parse_on_off(const ScriptCommand& c) {
+  const std::string& v = c.args.at(0);
+  if (v == "on" || v == "1" || v == "true") return true;
+  if (v == "off" || v == "0" || v == "false") return false;
+  throw Error(c.where() + ": " + c.name + " expects on or off, got '" + v + "'");
+}
+
+double parse_number(const ScriptCommand& c, size_t i = 0) {
+  const std::string& v = c.args.at(i);
+  char* end = nullptr;
+  const double d = std::strtod(v.c_str(), &end);
+  if (end == v.c_str() || *end || !std::isfinite(d))
+    throw Error(c.where() + ": " + c.name + " expects a number, got '" + v + "'");
+  return d;
+}
+
+int64_t parse_integer(const ScriptCommand& c, size_t i = 0) {
+  const double d = parse_number(c, i);
+  if (d != std::floor(d)) throw Error(c.where() + ": " + c.name + " expects an integer");
+  return static_cast<int64_t>(d);
+}
+
+// The render loop and everything it owns. GL thread only.
+class ViewSession {
+ public:
+  explicit ViewSession(const ViewOptions& opt);
+  ~ViewSession();
+  int run();
+
+ private:
+  enum class Wait { None, Frames, Result, Sanity, FirstResult };
+
+  void refresh_model_info();
+  void tick_playback(double dt);
+  void sync_requests();
+  void perform(const ui::Action& a, bool from_script);
+  void run_script();
+  bool script_waiting();
+  void execute(const ScriptCommand& c);
+  void screenshot(const std::string& path, bool from_script);
+  void toggle_record(const std::string& path, bool from_script);
+  Json state_json() const;
+  Json frame_stats_json() const;
+  void fill_inputs();
+
+  const ViewOptions& m_opt;
+  std::unique_ptr<Pipeline> m_pipeline;
+  std::unique_ptr<gl::Context> m_ctx;
+  std::unique_ptr<ui::ImGuiLayer> m_imgui;
+  std::unique_ptr<ui::ResultTextures> m_textures;
+  ui::UiState m_state;
+  ui::ActionQueue m_actions;
+  ui::PanelInputs m_in;
+  ui::ViewportGeometry m_geo;
+  std::shared_ptr<const FrameResult> m_result;
+  std::shared_ptr<const ModelInfo> m_model;
+  capture::SourceInfo m_source;
+  uint64_t m_source_generation = 0;
+  uint64_t m_sanity_generation = ~0ull;
+  ViewParams m_sent_params;
+  int64_t m_sent_wanted = -1;
+  std::string m_message;
+  bool m_quit = false;
+
+  // Script.
+  std::vector<ScriptCommand> m_script;
+  size_t m_pc = 0;
+  Wait m_wait = Wait::None;
+  int64_t m_wait_frames = 0;
+  Clock::time_point m_wait_deadline;
+  const ScriptCommand* m_wait_cmd = nullptr;
+
+  // Recording and timing.
+  Recorder m_recorder;
+  std::vector<uint8_t> m_record_buffer;
+  std::vector<float> m_frame_ms;  // CPU time per loop iteration, excluding present/vsync
+  uint64_t m_stats_first_result = 0;
+  double m_ui_fps = 0, m_result_fps = 0;
+  uint64_t m_last_result_serial = 0;
+  Clock::time_point m_last_result_time = Clock::now();
+};
+
+ViewSession::ViewSession(const ViewOptions& opt) : m_opt(opt) {
+  int win_w = opt.window.width, win_h = opt.window.height;
+  if (!opt.settings_file.empty())
+    load_settings(opt.settings_file, m_state, opt.size_given ? nullptr : &win_w,
+                  opt.size_given ? nullptr : &win_h);
+  // The CLI wins over the settings file.
+  if (!opt.colormap.empty()) m_state.colormap = render::parse_colormap(opt.colormap);
+  if (opt.alpha >= 0) m_state.alpha = opt.alpha;
+  if (opt.threshold >= 0) m_state.threshold = opt.threshold;
+  ViewParams params = opt.params;
+  if (params.method.empty()) params.method = m_state.params.method;  // not on the command line
+  params.grid_sort = m_state.params.grid_sort;
+  params.grid_top_k = m_state.params.grid_top_k;
+  if (!opt.script.empty()) m_script = parse_script(opt.script);
+
+  // Model and input first: a bad path fails with one line before any window opens.
+  m_pipeline = std::make_unique<Pipeline>(opt.pipeline, params);
+  m_state.params = m_pipeline->params();
+  m_sent_params = m_state.params;
+  m_source = m_pipeline->source_info();
+  m_state.playback.playing = opt.play < 0 ? !opt.headless && !m_source.live : opt.play == 1;
+  remember_recent(m_state.recent_models,
+                  opt.pipeline.model.empty() ? std::string() : opt.pipeline.model);
+  remember_recent(m_state.recent_inputs, opt.pipeline.input);
+
+  gl::ContextOptions wopt = opt.window;
+  wopt.width = win_w;
+  wopt.height = win_h;
+  m_ctx = opt.headless ? gl::create_headless_context(wopt) : gl::create_window_context(wopt);
+  m_imgui = std::make_unique<ui::ImGuiLayer>(*m_ctx);
+  m_textures = std::make_unique<ui::ResultTextures>();
+  m_frame_ms.reserve(1 << 16);
+  m_in.gl.renderer = m_ctx->renderer();
+  m_in.gl.bridge = m_textures->bridge().name();
+  m_in.methods = available_methods();
+  if (opt.headless && m_script.empty()) m_wait = Wait::FirstResult;
+  m_wait_deadline = Clock::now() + std::chrono::seconds(180);
+}
+
+ViewSession::~ViewSession() {
+  m_recorder.stop();
+  if (!m_opt.settings_file.empty())
+    save_settings(m_opt.settings_file, m_state, m_ctx ? m_ctx->width() : m_opt.window.width,
+                  m_ctx ? m_ctx->height() : m_opt.window.height);
+  // GL objects go before the context; the pipeline's threads stop last.
+  m_textures.reset();
+  m_imgui.reset();
+  m_ctx.reset();
+  m_pipeline.reset();
+}
+
+void ViewSession::refresh_model_info() {
+  std::shared_ptr<const ModelInfo> info = m_pipeline->model_info();
+  if (info != m_model) {
+    const bool changed = m_model && info && info->generation != m_model->generation;
+    m_model = info;
+    if (changed) {
+      m_state.params.layer.clear();
+      m_state.params.target = -1;
+      m_state.open_channel = -1;
+      m_message = "opened " + info->path;
+    }
+    if (m_model) m_textures->update_filters(*m_model);
+  }
+  const uint64_t gen = m_pipeline->source_generation();
+  if (gen != m_source_generation) {
+    m_source = m_pipeline->source_info();
+    if (m_source_generation != 0) {
+      m_state.playback.wanted = 0;
+      m_state.playback.position = 0;
+      m_sent_wanted = 0;
+      m_message = "opened " + m_source.uri;
+    }
+    m_source_generation = gen;
+  }
+}
+
+void ViewSession::tick_playback(double dt) {
+  ui::Playback& pb = m_state.playback;
+  if (m_source.live || !m_source.seekable) return;
+  if (pb.playing) {
+    const double fps = m_source.fps > 0 ? m_source.fps : 30.0;
+    pb.position += dt * fps * pb.speed;
+    const int64_t n = m_source.frame_count;
+    if (n > 0 && pb.position >= static_cast<double>(n)) {
+      if (pb.loop) {
+        pb.position = std::fmod(pb.position, static_cast<double>(n));
+      } else {
+        pb.position = static_cast<double>(n - 1);
+        pb.playing = false;
+      }
+    }
+    pb.wanted = static_cast<int64_t>(pb.position);
+  } else {
+    pb.position = static_cast<double>(pb.wanted);
+  }
+}
+
+void ViewSession::sync_requests() {
+  if (m_state.params != m_sent_params) {
+    m_pipeline->set_params(m_state.params);
+    m_sent_params = m_state.params;
+  }
+  const int64_t n = m_source.frame_count;
+  if (n > 0) m_state.playback.wanted = std::clamp<int64_t>(m_state.playback.wanted, 0, n - 1);
+  m_state.playback.wanted = std::max<int64_t>(0, m_state.playback.wanted);
+  if (m_state.playback.wanted != m_sent_wanted) {
+    m_pipeline->seek(m_state.playback.wanted);
+    m_sent_wanted = m_state.playback.wanted;
+  }
+}
+
+void ViewSession::screenshot(const std::string& path_in, bool from_script) {
+  const std::string path = path_in.empty() ? timestamped("camscope_", ".png") : path_in;
+  try {
+    check_writable(path, m_opt.force);
+    m_ctx->save_png(path);
+    m_message = "screenshot written to " + path;
+    log::note(m_message);
+  } catch (const Error& e) {
+    if (from_script) throw;
+    m_message = e.what();
+  }
+}
+
+void ViewSession::toggle_record(const std::string& path_in, bool from_script) {
+  try {
+    if (m_recorder.active()) {
+      const int64_t frames = m_recorder.frames();
+      const std::string path = m_recorder.path();
+      const bool ok = m_recorder.stop();
+      m_message = ok ? "recorded " + std::to_string(frames) + " frames to " + path
+                     : "ffmpeg failed while recording " + path;
+      if (!ok && from_script) throw Error(m_message);
+      log::note(m_message);
+      return;
+    }
+    const std::string path = path_in.empty() ? timestamped("camscope_", ".mp4") : path_in;
+    check_writable(path, m_opt.force);
+    const ui::TextureView ov = m_textures->overlay();
+    if (!ov) throw Error("nothing to record yet (no result on screen)");
+    m_recorder.start(path, ov.width, ov.height, m_source.fps > 0 ? m_source.fps : 30.0);
+    m_message = "recording to " + path;
+    // The current image is the first frame.
+    m_textures->read_overlay(m_record_buffer);
+    m_recorder.write(m_record_buffer.data(), ov.width, ov.height);
+  } catch (const Error& e) {
+    if (from_script) throw;
+    m_message = e.what();
+  }
+}
+
+void ViewSession::perform(const ui::Action& a, bool from_script) {
+  using K = ui::Action::Kind;
+  ui::Playback& pb = m_state.playback;
+  switch (a.kind) {
+    case K::Seek:
+      pb.wanted = a.value;
+      pb.position = static_cast<double>(a.value);
+      break;
+    case K::Step: {
+      pb.playing = false;
+      int64_t w = pb.wanted + a.value;
+      const int64_t n = m_source.frame_count;
+      if (n > 0 && pb.loop) w = ((w % n) + n) % n;
+      pb.wanted = std::max<int64_t>(0, n > 0 ? std::min(w, n - 1) : w);
+      pb.position = static_cast<double>(pb.wanted);
+      break;
+    }
+    case K::OpenModel:
+      m_pipeline->open_model(a.text);
+      remember_recent(m_state.recent_models, a.text);
+      m_message = "loading " + a.text + "...";
+      break;
+    case K::OpenInput:
+      m_pipeline->open_input(a.text);
+      remember_recent(m_state.recent_inputs, a.text);
+      m_message = "opening " + a.text + "...";
+      break;
+    case K::Screenshot:
+      screenshot(a.text, from_script);
+      break;
+    case K::ToggleRecord:
+      toggle_record(a.text, from_script);
+      break;
+    case K::RunSanity:
+      m_pipeline->run_sanity();
+      break;
+    case K::Quit:
+      m_quit = true;
+      break;
+  }
+}
+
+// [SECTION] Script
+
+bool ViewSession::script_waiting() {
+  switch (m_wait) {
+    case Wait::None:
+      return false;
+    case Wait::Frames:
+      if (--m_wait_frames > 0) return true;
+      break;
+    case Wait::FirstResult:
+    case Wait::Result: {
+      const auto& shown = m_textures->shown();
+      const bool done = shown && (m_wait == Wait::FirstResult || m_pipeline->is_current(*shown));
+      if (!done) {
+        if (Clock::now() > m_wait_deadline)
+          throw Error((m_wait_cmd ? m_wait_cmd->where() + ": " : std::string()) +
+                      "timed out waiting for a result" +
+                      (m_pipeline->status().empty() ? "" : " (" + m_pipeline->status() + ")"));
+        return true;
+      }
+      if (m_wait == Wait::FirstResult) {
+        m_wait = m_opt.frames > 0 ? Wait::Frames : Wait::None;
+        m_wait_frames = m_opt.frames;
+        return m_wait != Wait::None;
+      }
+      break;
+    }
+    case Wait::Sanity:
+      if (m_pipeline->sanity().running) {
+        if (Clock::now() > m_wait_deadline)
+          throw Error(m_wait_cmd->where() + ": sanity check timed out");
+        return true;
+      }
+      break;
+  }
+  m_wait = Wait::None;
+  return false;
+}
+
+// Once per frame: resume after a wait, then run commands until one waits.
+void ViewSession::run_script() {
+  if (script_waiting()) return;
+  while (!m_quit && m_wait == Wait::None && m_pc < m_script.size()) {
+    const ScriptCommand& c = m_script[m_pc++];
+    execute(c);
+    sync_requests();  // so wait_result sees the request this command made
+  }
+}
+
+void ViewSession::execute(const ScriptCommand& c) {
+  const std::string& n = c.name;
+  const std::string a0 = c.args.empty() ? std::string() : c.args[0];
+  auto wait_for = [&](Wait w, double seconds) {
+    m_wait = w;
+    m_wait_cmd = &c;
+    m_wait_deadline =
+        Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
+  };
+  if (n == "wait_result") {
+    wait_for(Wait::Result, c.args.empty() ? 120.0 : parse_number(c));
+  } else if (n == "frames") {
+    m_wait = Wait::Frames;
+    m_wait_frames = std::max<int64_t>(1, parse_integer(c));
+  } else if (n == "select_layer" || n == "layer") {
+    if (!m_model) throw Error(c.where() + ": no model");
+    const auto& ls = m_model->layers;
+    if (std::none_of(ls.begin(), ls.end(), [&](const LayerRow& l) { return l.path == a0; }))
+      throw Error(c.where() + ": no layer '" + a0 + "' in the model");
+    m_state.params.layer = a0;
+  } else if (n == "method") {
+    if (std::find(m_in.methods.begin(), m_in.methods.end(), a0) == m_in.methods.end())
+      throw Error(c.where() + ": unknown method '" + a0 + "'");
+    m_state.params.method = a0;
+  } else if (n == "target") {
+    if (a0 == "top1" || a0 == "auto") {
+      m_state.params.target = -1;
+    } else {
+      const int64_t t = parse_integer(c);
+      const int64_t classes = m_model ? static_cast<int64_t>(m_model->labels.size()) : 0;
+      if (t < 0 || t >= classes)
+        throw Error(c.where() + ": target " + a0 + " out of range (" + std::to_string(classes) +
+                    " classes)");
+      m_state.params.target = t;
+    }
+  } else if (n == "sort_grid") {
+    m_state.params.grid_sort = parse_grid_sort(a0);
+  } else if (n == "top_k") {
+    m_state.params.grid_top_k = static_cast<int>(std::max<int64_t>(0, parse_integer(c)));
+  } else if (n == "toggle_grid") {
+    m_state.show_grid = !m_state.show_grid;
+  } else if (n == "open_channel") {
+    m_state.open_channel = a0 == "none" ? -1 : static_cast<int>(parse_integer(c));
+  } else if (n == "seek") {
+    perform({ui::Action::Kind::Seek, parse_integer(c), {}}, true);
+  } else if (n == "step") {
+    perform({ui::Action::Kind::Step, parse_integer(c), {}}, true);
+  } else if (n == "play" || n == "pause") {
+    m_state.playback.playing = n == "play";
+  } else if (n == "speed") {
+    m_state.playback.speed = static_cast<float>(std::clamp(parse_number(c), 0.01, 64.0));
+  } else if (n == "loop") {
+    m_state.playback.loop = parse_on_off(c);
+  } else if (n == "colormap") {
+    m_state.colormap = render::parse_colormap(a0);
+  } else if (n == "alpha") {
+    m_state.alpha = static_cast<float>(std::clamp(parse_number(c), 0.0, 1.0));
+  } else if (n == "threshold") {
+    m_state.threshold = static_cast<float>(std::clamp(parse_number(c), 0.0, 1.0));
+  } else if (n == "zoom") {
+    m_state.zoom = static_cast<float>(std::clamp(parse_number(c), 1.0, 32.0));
+  } else if (n == "overlay") {
+    m_state.show_overlay = parse_on_off(c);
+  } else if (n == "key") {
+    const int key = ui::shortcut_key(a0);
+    if (key < 0) throw Error(c.where() + ": unknown key '" + a0 + "' (F1 lists the shortcuts)");
+    ui::apply_shortcut(key, m_state, m_actions, m_in);
+  } else if (n == "open_model") {
+    perform({ui::Action::Kind::OpenModel, 0, a0}, true);
+  } else if (n == "open_input") {
+    perform({ui::Action::Kind::OpenInput, 0, a0}, true);
+  } else if (n == "sanity") {
+    m_pipeline->run_sanity();
+    wait_for(Wait::Sanity, c.args.empty() ? 300.0 : parse_number(c));
+  } else if (n == "screenshot") {
+    // Taken after this frame is drawn; the script resumes on the next frame, so later
+    // commands do not leak into the picture.
+    m_actions.push(ui::Action::Kind::Screenshot, 0, a0);
+    m_wait = Wait::Frames;
+    m_wait_frames = 1;
+  } else if (n == "record_start") {
+    if (!m_recorder.active()) m_actions.push(ui::Action::Kind::ToggleRecord, 0, a0);
+  } else if (n == "record_stop") {
+    if (m_recorder.active()) m_actions.push(ui::Action::Kind::ToggleRecord);
+  } else if (n == "print_state") {
+    std::printf("%s\n", state_json().dump().c_str());
+    std::fflush(stdout);
+  } else if (n == "reset_frame_stats") {
+    m_frame_ms.clear();
+    m_stats_first_result = m_result ? m_result->serial : 0;
+  } else if (n == "print_frame_stats") {
+    std::printf("%s\n", frame_stats_json().dump().c_str());
+    std::fflush(stdout);
+  } else if (n == "tab") {
+    static const char* kTabs[] = {"timings", "stats", "model", "se", "filters", "sanity"};
+    if (std::none_of(std::begin(kTabs), std::end(kTabs), [&](const char* t) { return a0 == t; }))
+      throw Error(c.where() + ": unknown tab '" + a0 +
+                  "' (timings, stats, model, se, filters, sanity)");
+    m_state.select_tab = a0;
+    m_state.select_tab_frames = 3;
+    m_state.show_grid = true;  // the details panel lives in the right column
+  } else if (n == "quit") {
+    m_quit = true;
+  }
+}
+
+// [SECTION] State for scripts and tests
+
+Json ViewSession::state_json() const {
+  Json j;
+  const ui::UiState& s = m_state;
+  j["model"] = m_model ? m_model->path : "";
+  if (m_model) {
+    j["num_classes"] = m_model->labels.size();
+    Json spatial = Json::array();
+    for (const LayerRow& l : m_model->layers)
+      if (l.output_shape.size() == 4 && l.output_shape[2] * l.output_shape[3] > 1)
+        spatial.push_back({{"path", l.path}, {"shape", l.output_shape}});
+    j["spatial_layers"] = spatial;
+  }
+  j["input"] = m_source.uri;
+  j["source"] = {{"kind", m_source.kind},
+                 {"frame_count", m_source.frame_count},
+                 {"fps", m_source.fps},
+                 {"live", m_source.live}};
+  j["layer"] = s.params.layer.empty() && m_model ? m_model->default_layer : s.params.layer;
+  j["method"] = s.params.method;
+  j["target"] = s.params.target;
+  j["grid_sort"] = grid_sort_name(s.params.grid_sort);
+  j["grid_top_k"] = s.params.grid_top_k;
+  j["wanted"] = s.playback.wanted;
+  j["playing"] = s.playback.playing;
+  j["speed"] = s.playback.speed;
+  j["loop"] = s.playback.loop;
+  j["colormap"] = render::colormap_name(s.colormap);
+  j["alpha"] = s.alpha;
+  j["threshold"] = s.threshold;
+  j["show_grid"] = s.show_grid;
+  j["zoom"] = s.zoom;
+  j["open_channel"] = s.open_channel;
+  j["show_help"] = s.show_help;
+  j["viewport"] = {m_geo.x, m_geo.y, m_geo.w, m_geo.h};
+  j["window"] = {m_ctx->width(), m_ctx->height()};
+  const auto& r = m_textures->shown();
+  if (r) {
+    Json top = Json::array();
+    for (const ClassScore& c : r->top)
+      top.push_back({{"class", c.cls}, {"label", c.label}, {"score", c.prob}});
+    Json order = Json::array();
+    for (size_t i = 0; i < r->grid_channels.size() && i < 64; ++i)
+      order.push_back(r->grid_channels[i]);
+    Json timings = Json::object();
+    for (const auto& [k, v] : r->timings_ms) timings[k] = v;
+    j["result"] = {{"frame_index", r->frame_index},
+                   {"layer", r->params.layer},
+                   {"method", r->params.method},
+                   {"target", r->target},
+                   {"requested_target", r->params.target},
+                   {"current", m_pipeline->is_current(*r)},
+                   {"from_cache", r->from_cache},
+                   {"error", r->error},
+                   {"top", top},
+                   {"map_size", {r->map.width, r->map.height}},
+                   {"activation_shape", r->activation_shape},
+                   {"grid_channels", order},
+                   {"channel_mean", r->channel_mean},
+                   {"channel_weight", r->channel_weight},
+                   {"grid_count", r->grid_channels.size()},
+                   {"se_blocks", r->se_gates.size()},
+                   {"timings_ms", timings}};
+  } else {
+    j["result"] = nullptr;
+  }
+  const PipelineStats st = m_pipeline->stats();
+  j["stats"] = {{"decoded", st.frames_decoded}, {"dropped", st.frames_dropped},
+                {"computed", st.computed},      {"cache_hits", st.cache_hits},
+                {"cache_size", st.cache_size},  {"errors", st.errors}};
+  const SanityResult san = m_pipeline->sanity();
+  Json steps = Json::array();
+  for (const SanityStep& x : san.steps)
+    steps.push_back(
+        {{"block", x.block}, {"spearman", x.spearman}, {"spearman_abs", x.spearman_abs}});
+  j["sanity"] = {{"running", san.running}, {"error", san.error}, {"steps", steps}};
+  const gl::ObjectCounts& oc = gl::object_counts();
+  j["gl_objects"] = {{"total", oc.total()},
+                     {"textures", oc.textures},
+                     {"framebuffers", oc.framebuffers},
+                     {"buffers", oc.buffers}};
+  j["rss_kib"] = rss_kib();
+  j["recording"] = m_recorder.active();
+  j["status"] = m_pipeline->status();
+  j["message"] = m_message;
+  return j;
+}
+
+Json ViewSession::frame_stats_json() const {
+  std::vector<float> v = m_frame_ms;
+  std::sort(v.begin(), v.end());
+  auto pct = [&](double p) -> double {
+    return v.empty() ? 0.0
+                     : v[std::min(v.size() - 1, static_cast<size_t>(p * (v.size() - 1) + 0.5))];
+  };
+  double sum = 0;
+  for (float x : v) sum += x;
+  return Json{{"frame_stats",
+               {{"count", v.size()},
+                {"mean_ms", v.empty() ? 0.0 : sum / v.size()},
+                {"p50_ms", pct(0.5)},
+                {"p95_ms", pct(0.95)},
+                {"max_ms", v.empty() ? 0.0 : v.back()},
+                {"results", (m_result ? m_result->serial : 0) - m_stats_first_result}}}};
+}
+
+// [SECTION] The loop
+
+void ViewSession::fill_inputs() {
+  m_in.result = m_result.get();
+  m_in.result_current = m_result && m_pipeline->is_current(*m_result);
+  m_in.model = m_model.get();
+  m_in.source = &m_source;
+  m_in.source_state = m_pipeline->source_state();
+  m_in.stats = m_pipeline->stats();
+  const uint64_t sg = m_pipeline->sanity_generation();
+  if (sg != m_sanity_generation) {
+    m_in.sanity = m_pipeline->sanity();
+    m_sanity_generation = sg;
+  }
+  m_in.status = m_pipeline->status();
+  m_in.message = m_message;
+  m_in.recording = m_recorder.active();
+  m_in.textures = m_textures.get();
+  m_in.gl.upload_ms = m_textures->upload_ms();
+  m_in.gl.draw_ms = m_textures->draw_ms();
+  m_in.gl.bytes_to_gl = m_textures->bytes_to_gl();
+  m_in.gl.objects = gl::object_counts();
+  m_in.gl.ui_fps = m_ui_fps;
+  m_in.gl.result_fps = m_result_fps;
+  m_in.gl.ui_frame_ms = m_frame_ms.empty() ? 0.0 : m_frame_ms.back();
+}
+
+int ViewSession::run() {
+  auto last = Clock::now();
+  const double headless_dt = 1.0 / 60.0;
+  while (!m_quit && !m_ctx->should_close()) {
+    const auto t0 = Clock::now();
+    const double dt = m_opt.headless ? headless_dt : ms_between(last, t0) / 1000.0;
+    last = t0;
+    if (dt > 0) m_ui_fps = m_ui_fps == 0 ? 1.0 / dt : 0.95 * m_ui_fps + 0.05 / dt;
+
+    refresh_model_info();
+    run_script();
+    if (m_quit) break;
+    if (m_opt.headless && m_wait == Wait::None && m_pc >= m_script.size())
+      break;  // headless: the script (or the first result plus --frames) is done
+
+    tick_playback(dt);
+    sync_requests();
+
+    // Newest result, never waiting for the worker.
+    m_result = m_pipeline->latest();
+    if (m_result && m_result->serial != m_last_result_serial) {
+      const double since = ms_between(m_last_result_time, t0) / 1000.0;
+      if (since > 0)
+        m_result_fps = m_result_fps == 0 ? 1.0 / since : 0.8 * m_result_fps + 0.2 / since;
+      m_last_result_time = t0;
+      m_last_result_serial = m_result->serial;
+    }
+    ui::DisplayOptions disp{m_state.colormap, m_state.alpha, m_state.threshold,
+                            m_state.show_overlay};
+    const bool redrawn = m_textures->update(m_result, disp);
+
+    m_imgui->new_frame(static_cast<float>(dt));
+    fill_inputs();
+    ui::handle_shortcuts(m_state, m_actions, m_in);
+    m_geo = ui::draw_panels(m_state, m_actions, m_in);
+    m_ctx->bind_default_target();
+    glClearColor(0.08f, 0.08f, 0.09f, 1.f);
+    glClear(GL_COLOR_BUFFER_BIT);
+    m_imgui->render();
+
+    m_state.params.se_gates = m_state.se_tab_visible;
+    ui::Action a;
+    while (m_actions.pop(a)) perform(a, !m_script.empty() && m_opt.headless);
+    sync_requests();
+    if (m_recorder.active() && redrawn) {
+      m_textures->read_overlay(m_record_buffer);
+      const ui::TextureView ov = m_textures->overlay();
+      if (!m_recorder.write(m_record_buffer.data(), ov.width, ov.height))
+        m_message = m_recorder.error();
+    }
+    m_frame_ms.push_back(static_cast<float>(ms_between(t0, Clock::now())));
+    if (m_frame_ms.size() >= m_frame_ms.capacity())
+      m_frame_ms.erase(m_frame_ms.begin(), m_frame_ms.begin() + m_frame_ms.size() / 2);
+    m_ctx->end_frame();
+    // Headless frames cost nothing to wait on: while a script waits for the worker, leave it
+    // the CPU instead of spinning.
+    if (m_opt.headless &&
+        (m_wait == Wait::Result || m_wait == Wait::FirstResult || m_wait == Wait::Sanity))
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  if (m_opt.headless && !m_opt.screenshot.empty()) screenshot(m_opt.screenshot, true);
+  return 0;
+}
+
+}  // namespace
+
+int run_view(const ViewOptions& opt) {
+  ViewSession session(opt);
+  return session.run();
+}
+
+}  // namespace camscope::app

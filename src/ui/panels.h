@@ -1,0 +1,90 @@
+#pragma once
+// The panels of the interactive window, laid out as fixed, user-resizable regions (no docking):
+//
+//   ┌ menu ───────────────────────────────────────────────┐
+//   │ Layers   │ Viewport                     │ Channels  │
+//   │          │                              │           │
+//   │──────────│                              │───────────│
+//   │ Method   │──────────────────────────────│ Timings / │
+//   │          │ Timeline                     │ Inspect   │
+//   └──────────┴──────────────────────────────┴───────────┘
+//
+// Every panel reads PanelInputs (this frame's snapshot) and edits UiState or pushes Actions.
+#include <string>
+#include <vector>
+
+#include "app/frame_result.h"
+#include "capture/frame_source.h"
+#include "render/gl.h"
+#include "ui/result_textures.h"
+#include "ui/ui_state.h"
+
+namespace camscope::ui {
+
+struct GlStats {
+  double ui_frame_ms = 0;  // CPU time of the last render-loop iteration, without vsync wait
+  double ui_fps = 0;       // display rate
+  double result_fps = 0;   // new results per second
+  double upload_ms = 0, draw_ms = 0;
+  uint64_t bytes_to_gl = 0;
+  std::string renderer, bridge;
+  gl::ObjectCounts objects;
+};
+
+struct PanelInputs {
+  const app::FrameResult* result = nullptr;  // the result on screen (may be null)
+  bool result_current = false;               // it answers the current request
+  const app::ModelInfo* model = nullptr;
+  const capture::SourceInfo* source = nullptr;
+  capture::SourceState source_state = capture::SourceState::Ok;
+  app::PipelineStats stats;
+  app::SanityResult sanity;
+  std::vector<std::string> methods;
+  std::string status;   // pipeline error or progress
+  std::string message;  // last app message (screenshot written...)
+  bool recording = false;
+  const ResultTextures* textures = nullptr;
+  GlStats gl;
+};
+
+// Positions of the viewport image on screen, for tests and the hover readout.
+struct ViewportGeometry {
+  float x = 0, y = 0, w = 0, h = 0;  // image rectangle in window pixels
+};
+
+// Draws everything; returns where the viewport image landed.
+ViewportGeometry draw_panels(UiState& state, ActionQueue& actions, const PanelInputs& in);
+
+// One panel each (panels_*.cpp).
+void draw_menu_bar(UiState& state, ActionQueue& actions, const PanelInputs& in);
+void draw_layers(UiState& state, const PanelInputs& in);
+void draw_method(UiState& state, const PanelInputs& in);
+ViewportGeometry draw_viewport(UiState& state, const PanelInputs& in);
+void draw_timeline(UiState& state, ActionQueue& actions, const PanelInputs& in);
+void draw_channels(UiState& state, const PanelInputs& in);
+void draw_timings(const PanelInputs& in);
+void draw_inspect(UiState& state, ActionQueue& actions, const PanelInputs& in);
+void draw_open_dialog(UiState& state, ActionQueue& actions);
+void draw_help(UiState& state);
+
+// Keyboard shortcuts (F1 lists them). Keys are GLFW key codes, the same ones ImGui's GLFW
+// backend stores in io.KeysDown, so scripts can inject them in headless runs.
+struct Shortcut {
+  int key;
+  const char* name;  // as the help overlay and scripts spell it
+  const char* description;
+};
+const std::vector<Shortcut>& shortcuts();
+int shortcut_key(const std::string& name);  // -1 when unknown
+// Applies one shortcut's effect.
+void apply_shortcut(int key, UiState& state, ActionQueue& actions, const PanelInputs& in);
+// Polls the keyboard (skipped while a text field or ImGui wants the keyboard).
+void handle_shortcuts(UiState& state, ActionQueue& actions, const PanelInputs& in);
+
+// The layer being explained: the chosen one, else the model's default.
+const std::string& selected_layer(const UiState& state, const PanelInputs& in);
+// Layer/method stepping shared by shortcuts and scripts.
+void step_layer(UiState& state, const PanelInputs& in, int delta);
+void cycle_method(UiState& state, const PanelInputs& in);
+
+}  // namespace camscope::ui

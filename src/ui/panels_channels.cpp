@@ -1,0 +1,84 @@
+// [SECTION] Channel grid of the selected layer: per-channel normalized tiles, sorted and
+// filtered; hover reads a tile, click opens it large.
+#include <imgui.h>
+
+#include <algorithm>
+
+#include "ui/panels.h"
+
+namespace camscope::ui {
+namespace {
+ImTextureID tex_id(GLuint id) {
+  return reinterpret_cast<ImTextureID>(static_cast<intptr_t>(id));
+}
+
+float value_or(const std::vector<float>& v, int i) {
+  return i >= 0 && static_cast<size_t>(i) < v.size() ? v[static_cast<size_t>(i)] : 0.f;
+}
+}  // namespace
+
+void draw_channels(UiState& state, const PanelInputs& in) {
+  ImGui::SetNextItemWidth(110);
+  const char* sorts[] = {"index", "activation", "weight"};
+  int s = static_cast<int>(state.params.grid_sort);
+  if (ImGui::Combo("sort", &s, sorts, 3)) state.params.grid_sort = static_cast<app::GridSort>(s);
+  ImGui::SameLine();
+  ImGui::SetNextItemWidth(-40);
+  const app::FrameResult* r = in.result;
+  const int total = r && !r->channel_mean.empty() ? static_cast<int>(r->channel_mean.size()) : 0;
+  ImGui::SliderInt("top", &state.params.grid_top_k, 0, std::max(1, total),
+                   state.params.grid_top_k == 0 ? "all" : "%d");
+  const TextureView tex = in.textures ? in.textures->grid() : TextureView{};
+  const render::GridLayout& g = in.textures ? in.textures->grid_layout() : render::GridLayout{};
+  if (!r || !tex || !g.valid()) {
+    ImGui::TextDisabled(r && !r->error.empty() ? "no channels (see the viewport)"
+                                               : "this layer has no channel maps");
+    return;
+  }
+  ImGui::TextDisabled("%s: %d of %d channels, %dx%d each", r->params.layer.c_str(),
+                      static_cast<int>(r->grid_channels.size()), total, g.tile_w, g.tile_h);
+  // With a channel open, the panel's lower half shows it large.
+  ImVec2 avail = ImGui::GetContentRegionAvail();
+  const bool tile_open = state.open_channel >= 0;
+  if (tile_open) avail.y = std::max(40.f, avail.y * 0.5f - 4.f);
+  const float scale = std::max(0.1f, std::min(avail.x / tex.width, avail.y / tex.height));
+  const ImVec2 size(tex.width * scale, tex.height * scale);
+  const ImVec2 p0 = ImGui::GetCursorScreenPos();
+  ImGui::Image(tex_id(tex.id), size);
+  if (ImGui::IsItemHovered()) {
+    const ImVec2 m = ImGui::GetIO().MousePos;
+    const auto pick =
+        g.pick(static_cast<int>((m.x - p0.x) / scale), static_cast<int>((m.y - p0.y) / scale));
+    if (pick && static_cast<size_t>(pick->channel) < r->grid_channels.size()) {
+      const int ch = r->grid_channels[static_cast<size_t>(pick->channel)];
+      ImGui::SetTooltip("channel %d (rank %d)\nmean %.4f\nweight %.4f", ch, pick->channel + 1,
+                        value_or(r->channel_mean, ch), value_or(r->channel_weight, ch));
+      if (ImGui::IsMouseClicked(ImGuiMouseButton_Left)) state.open_channel = ch;
+    }
+  }
+  if (!tile_open) return;
+
+  // The opened channel: the same colored atlas, cropped to its tile (nearest sampling shows
+  // the true feature resolution).
+  ImGui::Separator();
+  const auto it = std::find(r->grid_channels.begin(), r->grid_channels.end(), state.open_channel);
+  if (ImGui::SmallButton("close")) state.open_channel = -1;
+  ImGui::SameLine();
+  if (it == r->grid_channels.end()) {
+    ImGui::TextDisabled("channel %d is not in the current grid", state.open_channel);
+    return;
+  }
+  const int pos = static_cast<int>(it - r->grid_channels.begin());
+  ImGui::Text("channel %d  rank %d  mean %.4f  weight %.4f", state.open_channel, pos + 1,
+              value_or(r->channel_mean, state.open_channel),
+              value_or(r->channel_weight, state.open_channel));
+  const float u0 = static_cast<float>(g.tile_x(pos)) / tex.width;
+  const float v0 = static_cast<float>(g.tile_y(pos)) / tex.height;
+  const float u1 = u0 + static_cast<float>(g.tile_w) / tex.width;
+  const float v1 = v0 + static_cast<float>(g.tile_h) / tex.height;
+  const ImVec2 av = ImGui::GetContentRegionAvail();
+  const float k = std::max(1.f, std::min(av.x / g.tile_w, av.y / g.tile_h));
+  ImGui::Image(tex_id(tex.id), ImVec2(g.tile_w * k, g.tile_h * k), ImVec2(u0, v0), ImVec2(u1, v1));
+}
+
+}  // namespace camscope::ui

@@ -1,0 +1,217 @@
+// [SECTION] Timings and Inspect (histograms, model table, SE gates, first-layer filters,
+// sanity check).
+#include <imgui.h>
+
+#include <algorithm>
+#include <string>
+
+#include "ui/panels.h"
+
+namespace camscope::ui {
+namespace {
+
+ImTextureID tex_id(GLuint id) {
+  return reinterpret_cast<ImTextureID>(static_cast<intptr_t>(id));
+}
+
+std::string bytes_text(uint64_t b) {
+  char buf[32];
+  if (b >= (1u << 20))
+    std::snprintf(buf, sizeof buf, "%.2f MiB", b / 1048576.0);
+  else if (b >= 1024)
+    std::snprintf(buf, sizeof buf, "%.1f KiB", b / 1024.0);
+  else
+    std::snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(b));
+  return buf;
+}
+
+void row(const char* name, const char* fmt, double v) {
+  ImGui::TableNextRow();
+  ImGui::TableNextColumn();
+  ImGui::TextUnformatted(name);
+  ImGui::TableNextColumn();
+  ImGui::Text(fmt, v);
+}
+void row_text(const char* name, const std::string& v) {
+  ImGui::TableNextRow();
+  ImGui::TableNextColumn();
+  ImGui::TextUnformatted(name);
+  ImGui::TableNextColumn();
+  ImGui::TextUnformatted(v.c_str());
+}
+
+void histogram(const char* label, const app::Histogram& h) {
+  if (h.counts.empty()) {
+    ImGui::TextDisabled("%s: none for this method", label);
+    return;
+  }
+  char overlay[128];
+  std::snprintf(overlay, sizeof overlay, "%s [%.3g, %.3g]", label, h.lo, h.hi);
+  ImGui::PlotHistogram((std::string("##") + label).c_str(), h.counts.data(),
+                       static_cast<int>(h.counts.size()), 0, overlay, 0.f, FLT_MAX,
+                       ImVec2(ImGui::GetContentRegionAvail().x, 70));
+  ImGui::TextDisabled("mean %.4g  std %.4g  dead channels %.1f%%", h.mean, h.std,
+                      h.dead_fraction * 100.0);
+}
+
+void draw_model_table(const app::ModelInfo& info) {
+  const ImGuiTableFlags tf = ImGuiTableFlags_RowBg | ImGuiTableFlags_ScrollY |
+                             ImGuiTableFlags_Resizable | ImGuiTableFlags_BordersInnerV;
+  if (ImGui::BeginTable("structure", 4, tf)) {
+    ImGui::TableSetupScrollFreeze(0, 1);
+    ImGui::TableSetupColumn("path");
+    ImGui::TableSetupColumn("type");
+    ImGui::TableSetupColumn("output");
+    ImGui::TableSetupColumn("params");
+    ImGui::TableHeadersRow();
+    ImGuiListClipper clip;
+    clip.Begin(static_cast<int>(info.layers.size()));
+    while (clip.Step())
+      for (int i = clip.DisplayStart; i < clip.DisplayEnd; ++i) {
+        const app::LayerRow& l = info.layers[static_cast<size_t>(i)];
+        ImGui::TableNextRow();
+        ImGui::TableNextColumn();
+        ImGui::TextUnformatted(l.path.empty() ? "(model)" : l.path.c_str());
+        ImGui::TableNextColumn();
+        ImGui::TextUnformatted(l.type.c_str());
+        ImGui::TableNextColumn();
+        std::string s;
+        for (size_t k = 0; k < l.output_shape.size(); ++k)
+          s += (k ? "x" : "") + std::to_string(l.output_shape[k]);
+        ImGui::TextUnformatted(s.c_str());
+        ImGui::TableNextColumn();
+        ImGui::Text("%lld", static_cast<long long>(l.params));
+      }
+    ImGui::EndTable();
+  }
+}
+
+ImGuiTabItemFlags tab_flag(const UiState& state, const char* name) {
+  return state.select_tab == name ? ImGuiTabItemFlags_SetSelected : 0;
+}
+
+}  // namespace
+
+void draw_timings(const PanelInputs& in) {
+  const app::FrameResult* r = in.result;
+  if (ImGui::BeginTable("timings", 2, ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV)) {
+    ImGui::TableSetupColumn("stage", ImGuiTableColumnFlags_WidthStretch);
+    ImGui::TableSetupColumn("ms", ImGuiTableColumnFlags_WidthFixed, 110.f);
+    double total = 0;
+    if (r) {
+      for (const auto& [stage, ms] : r->timings_ms) {
+        row(stage.c_str(), "%.2f ms", ms);
+        total += ms;
+      }
+      row("worker total", "%.2f ms", total);
+    }
+    row("upload (GL)", "%.2f ms", in.gl.upload_ms);
+    row("draw (GL passes)", "%.2f ms", in.gl.draw_ms);
+    row("UI frame", "%.2f ms", in.gl.ui_frame_ms);
+    row("display rate", "%.1f fps", in.gl.ui_fps);
+    row("results", "%.1f /s", in.gl.result_fps);
+    ImGui::EndTable();
+  }
+  ImGui::Separator();
+  ImGui::TextUnformatted("bytes moved per result");
+  if (ImGui::BeginTable("bytes", 2, ImGuiTableFlags_RowBg)) {
+    row_text("host -> model device", bytes_text(r ? r->bytes_to_device : 0));
+    row_text("model device -> host", bytes_text(r ? r->bytes_to_host : 0));
+    row_text("host -> GL", bytes_text(in.gl.bytes_to_gl));
+    ImGui::EndTable();
+  }
+  ImGui::Separator();
+  if (ImGui::BeginTable("device", 2, ImGuiTableFlags_RowBg)) {
+    row_text("model device", in.model ? in.model->device_name : "-");
+    row_text("GL", in.gl.renderer);
+    row_text("texture bridge", in.gl.bridge);
+    row_text("GL objects", std::to_string(in.gl.objects.total()));
+    row_text("decoded / dropped", std::to_string(in.stats.frames_decoded) + " / " +
+                                      std::to_string(in.stats.frames_dropped));
+    row_text("computed / cache hits",
+             std::to_string(in.stats.computed) + " / " + std::to_string(in.stats.cache_hits));
+    row_text("cached results", std::to_string(in.stats.cache_size));
+    ImGui::EndTable();
+  }
+}
+
+void draw_inspect(UiState& state, ActionQueue& actions, const PanelInputs& in) {
+  const app::FrameResult* r = in.result;
+  if (!ImGui::BeginTabBar("inspect")) return;
+  if (ImGui::BeginTabItem("Stats", nullptr, tab_flag(state, "stats"))) {
+    if (r) {
+      ImGui::TextDisabled("%s", r->params.layer.c_str());
+      histogram("activation", r->activation_hist);
+      histogram("gradient", r->gradient_hist);
+    }
+    ImGui::EndTabItem();
+  }
+  if (ImGui::BeginTabItem("Model", nullptr, tab_flag(state, "model"))) {
+    if (in.model) draw_model_table(*in.model);
+    ImGui::EndTabItem();
+  }
+  if (ImGui::BeginTabItem("SE", nullptr, tab_flag(state, "se"))) {
+    state.se_tab_visible = true;
+    if (!r || r->se_gates.empty()) {
+      ImGui::TextDisabled(in.result_current ? "no squeeze-excitation gates in this model"
+                                            : "reading the gates...");
+    } else {
+      for (const auto& [path, gates] : r->se_gates) {
+        ImGui::PlotHistogram(("##" + path).c_str(), gates.data(), static_cast<int>(gates.size()), 0,
+                             path.c_str(), 0.f, 1.f, ImVec2(ImGui::GetContentRegionAvail().x, 56));
+      }
+    }
+    ImGui::EndTabItem();
+  }
+  if (ImGui::BeginTabItem("Filters", nullptr, tab_flag(state, "filters"))) {
+    const TextureView f = in.textures ? in.textures->filters() : TextureView{};
+    if (!f || !in.model) {
+      ImGui::TextDisabled("no first convolution found");
+    } else {
+      ImGui::TextDisabled("%s: %d filters %dx%d (grey = 0)", in.model->first_conv.c_str(),
+                          in.model->filter_count, in.model->filter_size, in.model->filter_size);
+      const ImVec2 av = ImGui::GetContentRegionAvail();
+      const float s = std::max(0.1f, std::min(av.x / f.width, av.y / f.height));
+      ImGui::Image(tex_id(f.id), ImVec2(f.width * s, f.height * s));
+    }
+    ImGui::EndTabItem();
+  }
+  if (ImGui::BeginTabItem("Sanity", nullptr, tab_flag(state, "sanity"))) {
+    const app::SanityResult& s = in.sanity;
+    ImGui::TextWrapped(
+        "Cascading randomization: parameters re-drawn from the logits down; a faithful map "
+        "decorrelates (Spearman falls toward 0).");
+    ImGui::BeginDisabled(s.running || !r);
+    if (ImGui::Button(s.running ? "running..." : "Run on current frame"))
+      actions.push(Action::Kind::RunSanity);
+    ImGui::EndDisabled();
+    if (!s.error.empty()) ImGui::TextColored(ImVec4(1, 0.4f, 0.3f, 1), "%s", s.error.c_str());
+    if (!s.steps.empty()) {
+      ImGui::Text("frame %lld, %s @ %s, class %lld (%.0f ms)",
+                  static_cast<long long>(s.frame_index), s.method.c_str(), s.layer.c_str(),
+                  static_cast<long long>(s.target), s.elapsed_ms);
+      if (ImGui::BeginTable("sanity", 3, ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV)) {
+        ImGui::TableSetupColumn("randomized through");
+        ImGui::TableSetupColumn("spearman", ImGuiTableColumnFlags_WidthFixed, 90.f);
+        ImGui::TableSetupColumn("|spearman|", ImGuiTableColumnFlags_WidthFixed, 90.f);
+        ImGui::TableHeadersRow();
+        for (const app::SanityStep& st : s.steps) {
+          ImGui::TableNextRow();
+          ImGui::TableNextColumn();
+          ImGui::TextUnformatted(st.block.c_str());
+          ImGui::TableNextColumn();
+          ImGui::ProgressBar(static_cast<float>(std::max(0.0, st.spearman)), ImVec2(-1, 0),
+                             std::to_string(st.spearman).substr(0, 6).c_str());
+          ImGui::TableNextColumn();
+          ImGui::ProgressBar(static_cast<float>(std::max(0.0, st.spearman_abs)), ImVec2(-1, 0),
+                             std::to_string(st.spearman_abs).substr(0, 6).c_str());
+        }
+        ImGui::EndTable();
+      }
+    }
+    ImGui::EndTabItem();
+  }
+  ImGui::EndTabBar();
+}
+
+}  // namespace camscope::ui

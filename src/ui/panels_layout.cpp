@@ -1,0 +1,205 @@
+// [SECTION] Layout: fixed regions the user can resize by dragging window edges; the sizes are
+// read back after each Begin() and kept in UiState::layout (persisted in the settings).
+#include <imgui.h>
+
+#include <algorithm>
+
+#include "ui/panels.h"
+
+namespace camscope::ui {
+namespace {
+
+constexpr ImGuiWindowFlags kPanelFlags =
+    ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoCollapse | ImGuiWindowFlags_NoBringToFrontOnFocus;
+
+bool begin_region(const char* name, float x, float y, float w, float h,
+                  ImGuiWindowFlags extra = 0) {
+  ImGui::SetNextWindowPos(ImVec2(x, y), ImGuiCond_Always);
+  ImGui::SetNextWindowSize(ImVec2(std::max(w, 40.f), std::max(h, 40.f)), ImGuiCond_Always);
+  return ImGui::Begin(name, nullptr, kPanelFlags | extra);
+}
+
+}  // namespace
+
+ViewportGeometry draw_panels(UiState& state, ActionQueue& actions, const PanelInputs& in) {
+  state.se_tab_visible = false;
+  draw_menu_bar(state, actions, in);
+  const ImVec2 disp = ImGui::GetIO().DisplaySize;
+  const float top = ImGui::GetFrameHeight();  // menu bar
+  const float height = disp.y - top;
+  Layout& l = state.layout;
+  // Keep every region usable whatever the window size.
+  l.left_width = std::clamp(l.left_width, 120.f, std::max(120.f, disp.x * 0.3f));
+  l.right_width = std::clamp(l.right_width, 140.f, std::max(140.f, disp.x * 0.3f));
+  l.timeline_height = std::clamp(l.timeline_height, 60.f, std::max(60.f, height * 0.5f));
+  l.layers_fraction = std::clamp(l.layers_fraction, 0.15f, 0.85f);
+  l.channels_fraction = std::clamp(l.channels_fraction, 0.15f, 0.85f);
+  const float right_w = state.show_grid ? l.right_width : 0.f;
+  const float center_x = l.left_width;
+  const float center_w = std::max(100.f, disp.x - l.left_width - right_w);
+
+  // Left column: layers over method.
+  const float layers_h = height * l.layers_fraction;
+  if (begin_region("Layers", 0, top, l.left_width, layers_h)) draw_layers(state, in);
+  const ImVec2 ls = ImGui::GetWindowSize();
+  ImGui::End();
+  if (ls.x != l.left_width)
+    l.left_width = ls.x;
+  else if (ls.y != layers_h)
+    l.layers_fraction = ls.y / height;
+  if (begin_region("Method & target", 0, top + layers_h, l.left_width, height - layers_h))
+    draw_method(state, in);
+  ImGui::End();
+
+  // Centre: viewport over timeline.
+  ViewportGeometry geo;
+  const float view_h = height - l.timeline_height;
+  if (begin_region("Viewport", center_x, top, center_w, view_h,
+                   ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse))
+    geo = draw_viewport(state, in);
+  const ImVec2 vs = ImGui::GetWindowSize();
+  ImGui::End();
+  if (vs.y != view_h) l.timeline_height = height - vs.y;
+  if (begin_region("Timeline", center_x, top + view_h, center_w, l.timeline_height))
+    draw_timeline(state, actions, in);
+  ImGui::End();
+
+  // Right column: channel grid over timings/inspect (hidden with G).
+  if (state.show_grid) {
+    const float ch_h = height * l.channels_fraction;
+    const float rx = disp.x - l.right_width;
+    if (begin_region("Channels", rx, top, l.right_width, ch_h)) draw_channels(state, in);
+    const ImVec2 cs = ImGui::GetWindowSize();
+    ImGui::End();
+    if (cs.x != l.right_width)
+      l.right_width = cs.x;
+    else if (cs.y != ch_h)
+      l.channels_fraction = cs.y / height;
+    if (begin_region("Details", rx, top + ch_h, l.right_width, height - ch_h)) {
+      if (ImGui::BeginTabBar("details")) {
+        const bool want_timings = state.select_tab == "timings";
+        const bool want_inspect = !state.select_tab.empty() && !want_timings;
+        if (ImGui::BeginTabItem("Timings", nullptr,
+                                want_timings ? ImGuiTabItemFlags_SetSelected : 0)) {
+          draw_timings(in);
+          ImGui::EndTabItem();
+        }
+        if (ImGui::BeginTabItem("Inspect", nullptr,
+                                want_inspect ? ImGuiTabItemFlags_SetSelected : 0)) {
+          draw_inspect(state, actions, in);
+          ImGui::EndTabItem();
+        }
+        ImGui::EndTabBar();
+      }
+    }
+    ImGui::End();
+  }
+  if (!state.select_tab.empty() && --state.select_tab_frames <= 0) state.select_tab.clear();
+
+  if (state.show_open) draw_open_dialog(state, actions);
+  if (state.show_help) draw_help(state);
+  return geo;
+}
+
+void draw_menu_bar(UiState& state, ActionQueue& actions, const PanelInputs& in) {
+  if (!ImGui::BeginMainMenuBar()) return;
+  if (ImGui::BeginMenu("File")) {
+    if (ImGui::MenuItem("Open model or input...", "O")) state.show_open = true;
+    if (ImGui::MenuItem("Screenshot", "S")) actions.push(Action::Kind::Screenshot);
+    if (ImGui::MenuItem(in.recording ? "Stop recording" : "Record viewport (MP4)", "R"))
+      actions.push(Action::Kind::ToggleRecord);
+    ImGui::Separator();
+    if (ImGui::MenuItem("Quit", "Esc")) actions.push(Action::Kind::Quit);
+    ImGui::EndMenu();
+  }
+  if (ImGui::BeginMenu("View")) {
+    ImGui::MenuItem("Channel grid", "G", &state.show_grid);
+    ImGui::MenuItem("Heatmap overlay", nullptr, &state.show_overlay);
+    if (ImGui::MenuItem("Reset zoom")) {
+      state.zoom = 1.f;
+      state.pan_x = state.pan_y = 0;
+    }
+    if (ImGui::MenuItem("Reset layout")) state.layout = Layout{};
+    ImGui::EndMenu();
+  }
+  if (ImGui::BeginMenu("Help")) {
+    ImGui::MenuItem("Shortcuts", "F1", &state.show_help);
+    ImGui::EndMenu();
+  }
+  // Status at the right of the bar: what the pipeline is doing.
+  std::string s = in.status.empty() ? in.message : in.status;
+  if (in.recording) s = "REC  " + s;
+  if (!s.empty()) {
+    const float w = ImGui::CalcTextSize(s.c_str()).x;
+    ImGui::SameLine(std::max(ImGui::GetCursorPosX() + 20.f, ImGui::GetWindowWidth() - w - 16.f));
+    if (!in.status.empty())
+      ImGui::TextColored(ImVec4(1.f, 0.6f, 0.3f, 1.f), "%s", s.c_str());
+    else
+      ImGui::TextUnformatted(s.c_str());
+  }
+  ImGui::EndMainMenuBar();
+}
+
+void draw_open_dialog(UiState& state, ActionQueue& actions) {
+  ImGui::SetNextWindowSize(ImVec2(520, 0), ImGuiCond_Appearing);
+  const ImVec2 disp = ImGui::GetIO().DisplaySize;
+  ImGui::SetNextWindowPos(ImVec2(disp.x * 0.5f, disp.y * 0.3f), ImGuiCond_Appearing,
+                          ImVec2(0.5f, 0));
+  if (!ImGui::Begin("Open", &state.show_open, ImGuiWindowFlags_NoCollapse)) {
+    ImGui::End();
+    return;
+  }
+  auto field = [&](const char* label, std::string& text, std::vector<std::string>& recent,
+                   Action::Kind kind, const char* hint) {
+    ImGui::TextUnformatted(label);
+    char buf[1024];
+    std::snprintf(buf, sizeof buf, "%s", text.c_str());
+    ImGui::SetNextItemWidth(-70.f);
+    const bool enter = ImGui::InputTextWithHint((std::string("##") + label).c_str(), hint, buf,
+                                                sizeof buf, ImGuiInputTextFlags_EnterReturnsTrue);
+    text = buf;
+    ImGui::SameLine();
+    if ((ImGui::Button((std::string("Open##") + label).c_str()) || enter) && !text.empty())
+      actions.push(kind, 0, text);
+    for (const std::string& r : recent) {
+      ImGui::PushID(r.c_str());
+      if (ImGui::Selectable(r.c_str())) {
+        text = r;
+        actions.push(kind, 0, r);
+      }
+      ImGui::PopID();
+    }
+  };
+  field("Model (TorchScript .pt)", state.open_model_text, state.recent_models,
+        Action::Kind::OpenModel, "path/to/model.pt");
+  ImGui::Separator();
+  field("Input", state.open_input_text, state.recent_inputs, Action::Kind::OpenInput,
+        "image, folder, video, webcam:0, synthetic[:seed]");
+  ImGui::End();
+}
+
+void draw_help(UiState& state) {
+  const ImVec2 disp = ImGui::GetIO().DisplaySize;
+  ImGui::SetNextWindowPos(ImVec2(disp.x * 0.5f, disp.y * 0.5f), ImGuiCond_Always,
+                          ImVec2(0.5f, 0.5f));
+  ImGui::SetNextWindowBgAlpha(0.92f);
+  if (ImGui::Begin("Shortcuts (F1)", &state.show_help,
+                   ImGuiWindowFlags_AlwaysAutoResize | ImGuiWindowFlags_NoCollapse |
+                       ImGuiWindowFlags_NoMove)) {
+    if (ImGui::BeginTable("keys", 2, ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV)) {
+      for (const Shortcut& s : shortcuts()) {
+        ImGui::TableNextRow();
+        ImGui::TableNextColumn();
+        ImGui::TextUnformatted(s.name);
+        ImGui::TableNextColumn();
+        ImGui::TextUnformatted(s.description);
+      }
+      ImGui::EndTable();
+    }
+    ImGui::TextDisabled("Viewport: wheel zooms, drag pans, hover reads the map value.");
+    ImGui::TextDisabled("Channels: click a tile to open it large.");
+  }
+  ImGui::End();
+}
+
+}  // namespace camscope::ui

@@ -1,0 +1,201 @@
+// [SECTION] Viewport (frame + heatmap, zoom/pan, hover readout) and timeline (playback).
+#include <imgui.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+
+#include "ui/panels.h"
+
+namespace camscope::ui {
+namespace {
+
+ImTextureID tex_id(GLuint id) {
+  return reinterpret_cast<ImTextureID>(static_cast<intptr_t>(id));
+}
+
+const char* state_name(capture::SourceState s) {
+  switch (s) {
+    case capture::SourceState::Ok:
+      return "live";
+    case capture::SourceState::End:
+      return "ended";
+    case capture::SourceState::Lost:
+      return "lost";
+    case capture::SourceState::Reconnecting:
+      return "reconnecting";
+  }
+  return "?";
+}
+
+}  // namespace
+
+ViewportGeometry draw_viewport(UiState& state, const PanelInputs& in) {
+  ViewportGeometry geo;
+  // Display controls on one line.
+  ImGui::SetNextItemWidth(90);
+  const char* current = render::colormap_name(state.colormap);
+  if (ImGui::BeginCombo("##cmap", current)) {
+    for (render::Colormap c :
+         {render::Colormap::Jet, render::Colormap::Turbo, render::Colormap::Viridis,
+          render::Colormap::Inferno, render::Colormap::Gray})
+      if (ImGui::Selectable(render::colormap_name(c), c == state.colormap)) state.colormap = c;
+    ImGui::EndCombo();
+  }
+  ImGui::SameLine();
+  ImGui::SetNextItemWidth(110);
+  ImGui::SliderFloat("alpha", &state.alpha, 0.f, 1.f, "%.2f");
+  ImGui::SameLine();
+  ImGui::SetNextItemWidth(110);
+  ImGui::SliderFloat("threshold", &state.threshold, 0.f, 1.f, "%.2f");
+  ImGui::SameLine();
+  ImGui::Checkbox("overlay", &state.show_overlay);
+  ImGui::SameLine();
+  ImGui::Text("zoom %.1fx", state.zoom);
+  if (state.zoom != 1.f) {
+    ImGui::SameLine();
+    if (ImGui::SmallButton("fit")) {
+      state.zoom = 1.f;
+      state.pan_x = state.pan_y = 0;
+    }
+  }
+
+  const TextureView tex = in.textures ? in.textures->overlay() : TextureView{};
+  if (!tex) {
+    ImGui::TextDisabled(in.status.empty() ? "waiting for the first result..." : in.status.c_str());
+    return geo;
+  }
+  const ImVec2 avail = ImGui::GetContentRegionAvail();
+  const float fw = static_cast<float>(tex.width), fh = static_cast<float>(tex.height);
+  const float fit = std::max(1e-3f, std::min(avail.x / fw, avail.y / fh));
+  const ImVec2 size(fw * fit, fh * fit);
+  ImVec2 cursor = ImGui::GetCursorPos();
+  cursor.x += std::max(0.f, (avail.x - size.x) * 0.5f);
+  cursor.y += std::max(0.f, (avail.y - size.y) * 0.5f);
+  ImGui::SetCursorPos(cursor);
+
+  // Zoom and pan as a uv window over the frame: 1/zoom of it, centred at pan.
+  state.zoom = std::clamp(state.zoom, 1.f, 32.f);
+  const float half = 0.5f / state.zoom;
+  float cu = 0.5f + state.pan_x / fw, cv = 0.5f + state.pan_y / fh;
+  cu = std::clamp(cu, half, 1.f - half);
+  cv = std::clamp(cv, half, 1.f - half);
+  state.pan_x = (cu - 0.5f) * fw;
+  state.pan_y = (cv - 0.5f) * fh;
+  const ImVec2 uv0(cu - half, cv - half), uv1(cu + half, cv + half);
+
+  const ImVec2 p0 = ImGui::GetCursorScreenPos();
+  ImGui::Image(tex_id(tex.id), size, uv0, uv1);
+  geo = ViewportGeometry{p0.x, p0.y, size.x, size.y};
+  ImGui::SetCursorPos(cursor);
+  ImGui::InvisibleButton("viewport_drag", size);
+  if (ImGui::IsItemHovered()) {
+    const ImGuiIO& io = ImGui::GetIO();
+    if (io.MouseWheel != 0.f)
+      state.zoom = std::clamp(state.zoom * std::pow(1.15f, io.MouseWheel), 1.f, 32.f);
+    const float u = uv0.x + (io.MousePos.x - p0.x) / size.x * (uv1.x - uv0.x);
+    const float v = uv0.y + (io.MousePos.y - p0.y) / size.y * (uv1.y - uv0.y);
+    const app::FrameResult* r = in.result;
+    if (r && u >= 0 && u < 1 && v >= 0 && v < 1) {
+      ImGui::BeginTooltip();
+      ImGui::Text("pixel (%d, %d)", static_cast<int>(u * fw), static_cast<int>(v * fh));
+      if (!r->map.empty()) {
+        const int mx = std::min(r->map.width - 1, static_cast<int>(u * r->map.width));
+        const int my = std::min(r->map.height - 1, static_cast<int>(v * r->map.height));
+        ImGui::Text("%s = %.3f", r->params.method.c_str(), r->map.at(0, my, mx));
+      }
+      ImGui::EndTooltip();
+    }
+  }
+  if (ImGui::IsItemActive() && ImGui::IsMouseDragging(ImGuiMouseButton_Left)) {
+    const ImVec2 d = ImGui::GetIO().MouseDelta;
+    state.pan_x -= d.x / size.x * fw / state.zoom;
+    state.pan_y -= d.y / size.y * fh / state.zoom;
+  }
+  // Frame caption in the corner.
+  const app::FrameResult* r = in.result;
+  if (r) {
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    char cap[256];
+    std::snprintf(cap, sizeof cap, "frame %lld  %s @ %s  class %lld%s",
+                  static_cast<long long>(r->frame_index), r->params.method.c_str(),
+                  r->params.layer.empty() ? "input" : r->params.layer.c_str(),
+                  static_cast<long long>(r->target), in.result_current ? "" : "  (computing...)");
+    dl->AddRectFilled(ImVec2(p0.x, p0.y), ImVec2(p0.x + ImGui::CalcTextSize(cap).x + 8, p0.y + 18),
+                      IM_COL32(0, 0, 0, 150));
+    dl->AddText(ImVec2(p0.x + 4, p0.y + 2), IM_COL32(255, 255, 255, 255), cap);
+    if (!r->error.empty()) {
+      dl->AddRectFilled(ImVec2(p0.x, p0.y + 20), ImVec2(p0.x + size.x, p0.y + 40),
+                        IM_COL32(120, 20, 20, 200));
+      dl->AddText(ImVec2(p0.x + 4, p0.y + 22), IM_COL32(255, 255, 255, 255), r->error.c_str());
+    }
+  }
+  return geo;
+}
+
+void draw_timeline(UiState& state, ActionQueue& actions, const PanelInputs& in) {
+  static const capture::SourceInfo kNoSource;
+  const capture::SourceInfo& src = in.source ? *in.source : kNoSource;
+  Playback& pb = state.playback;
+  if (src.live || !src.seekable) {
+    const char* st = state_name(in.source_state);
+    const ImVec4 col = in.source_state == capture::SourceState::Ok ? ImVec4(0.3f, 0.9f, 0.3f, 1)
+                                                                   : ImVec4(1, 0.5f, 0.2f, 1);
+    ImGui::Text("%s  %s", src.kind.c_str(), src.uri.c_str());
+    ImGui::TextColored(col, "%s", st);
+    ImGui::SameLine();
+    ImGui::Text("  frame %lld   dropped %llu   %.1f results/s",
+                static_cast<long long>(in.result ? in.result->frame_index : -1),
+                static_cast<unsigned long long>(in.stats.frames_dropped), in.gl.result_fps);
+    return;
+  }
+  const int64_t count = src.frame_count;
+  if (ImGui::Button(pb.playing ? "Pause" : "Play", ImVec2(56, 0))) pb.playing = !pb.playing;
+  ImGui::SameLine();
+  if (ImGui::ArrowButton("##prev", ImGuiDir_Left)) actions.push(Action::Kind::Step, -1);
+  ImGui::SameLine();
+  if (ImGui::ArrowButton("##next", ImGuiDir_Right)) actions.push(Action::Kind::Step, +1);
+  ImGui::SameLine();
+  ImGui::SetNextItemWidth(70);
+  static const float kSpeeds[] = {0.25f, 0.5f, 1.f, 2.f, 4.f};
+  char sp[16];
+  std::snprintf(sp, sizeof sp, "%gx", pb.speed);
+  if (ImGui::BeginCombo("##speed", sp)) {
+    for (float s : kSpeeds) {
+      char l[16];
+      std::snprintf(l, sizeof l, "%gx", s);
+      if (ImGui::Selectable(l, s == pb.speed)) pb.speed = s;
+    }
+    ImGui::EndCombo();
+  }
+  ImGui::SameLine();
+  ImGui::Checkbox("loop", &pb.loop);
+  ImGui::SameLine();
+  const double fps = src.fps > 0 ? src.fps : 30.0;
+  const double t = in.result ? in.result->pts : pb.wanted / fps;
+  if (count > 0)
+    ImGui::Text("frame %lld / %lld   %.2f s", static_cast<long long>(pb.wanted),
+                static_cast<long long>(count - 1), t);
+  else
+    ImGui::Text("frame %lld   %.2f s", static_cast<long long>(pb.wanted), t);
+
+  // Frame-exact scrubbing: the slider works in frame indices, every value is a real frame.
+  int64_t lo = 0;
+  int64_t hi = count > 0 ? count - 1 : std::max<int64_t>(pb.wanted + 300, 600);
+  int64_t v = pb.wanted;
+  ImGui::SetNextItemWidth(-1);
+  if (ImGui::SliderScalar("##seek", ImGuiDataType_S64, &v, &lo, &hi, "%lld")) {
+    actions.push(Action::Kind::Seek, v);
+  }
+  // Where results exist: a strip marking the frame on screen.
+  if (in.result && hi > lo) {
+    const ImVec2 a = ImGui::GetItemRectMin(), b = ImGui::GetItemRectMax();
+    const float x = a.x + (b.x - a.x) * static_cast<float>(in.result->frame_index - lo) /
+                              static_cast<float>(hi - lo);
+    ImGui::GetWindowDrawList()->AddLine(
+        ImVec2(x, b.y), ImVec2(x, b.y + 3),
+        in.result_current ? IM_COL32(80, 220, 80, 255) : IM_COL32(230, 160, 40, 255), 3.f);
+  }
+}
+
+}  // namespace camscope::ui

@@ -1,0 +1,132 @@
+#include "ui/result_textures.h"
+
+#include <algorithm>
+#include <chrono>
+
+namespace camscope::ui {
+namespace {
+using Clock = std::chrono::steady_clock;
+double ms_since(Clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+}  // namespace
+
+ResultTextures::ResultTextures() : m_bridge(gpu::make_texture_bridge()) {
+  m_frame_tex.set_filter(GL_LINEAR);
+  m_filters_tex.set_filter(GL_NEAREST);
+}
+
+bool ResultTextures::update(const std::shared_ptr<const app::FrameResult>& result,
+                            const DisplayOptions& opt) {
+  const bool new_result = result && result != m_shown;
+  if (!new_result && opt == m_options) return false;
+  m_options = opt;
+  if (new_result) {
+    const auto t0 = Clock::now();
+    m_shown = result;
+    const app::FrameResult& r = *result;
+    uint64_t bytes = 0;
+    if (r.frame && r.frame->valid()) {
+      m_frame_tex.ensure(r.frame->width, r.frame->height, GL_RGB8);
+      m_frame_tex.upload_rgb8(r.frame->rgb.data());
+      bytes += r.frame->rgb.size();
+    }
+    gpu::MapDesc maps[2];
+    size_t n = 0;
+    m_have_map = !r.map.empty();
+    if (m_have_map) {
+      maps[n].data = r.map.values.data();
+      maps[n].width = r.map.width;
+      maps[n].height = r.map.height;
+      ++n;
+    } else {
+      // Keep slot numbering stable: the grid always lives in slot 1.
+      static const float kZero = 0.f;
+      maps[n].data = &kZero;
+      maps[n].width = maps[n].height = 1;
+      ++n;
+    }
+    m_have_grid = !r.grid.empty();
+    if (m_have_grid) {
+      maps[n].data = r.grid.values.data();
+      maps[n].width = r.grid.width;
+      maps[n].height = r.grid.height;
+      maps[n].channels = r.grid.channels;
+      maps[n].grid = render::GridLayout::make(r.grid.channels, r.grid.width, r.grid.height, 1);
+      maps[n].border_value = 0.f;
+      ++n;
+    }
+    m_bridge->upload(maps, n);
+    bytes += m_bridge->last_frame().total();
+    if (m_have_grid)
+      m_grid_layout = m_bridge->texture(1).grid;
+    else
+      m_grid_layout = {};
+    m_bytes_to_gl = bytes;
+    m_upload_ms = ms_since(t0);
+  }
+  if (!m_shown || !m_shown->frame || !m_shown->frame->valid()) return true;
+
+  const auto t1 = Clock::now();
+  const app::FrameResult& r = *m_shown;
+  m_overlay_rt.resize(r.frame->width, r.frame->height);
+  const gpu::BridgeTexture map_tex = m_bridge->texture(0);
+  render::OverlayParams op;
+  op.colormap = opt.colormap;
+  op.alpha = m_have_map && opt.overlay ? std::clamp(opt.alpha, 0.f, 1.f) : 0.f;
+  op.threshold = opt.threshold;
+  m_overlay_pass.render(m_frame_tex.id(),
+                        render::MapTexture{map_tex.id, map_tex.width, map_tex.height}, op,
+                        m_overlay_rt);
+  if (m_have_grid) {
+    const gpu::BridgeTexture g = m_bridge->texture(1);
+    m_grid_rt.resize(g.width, g.height);
+    render::ColormapParams cp;
+    cp.colormap = opt.colormap;
+    cp.smooth = false;
+    cp.grid = m_grid_layout;
+    cp.border_color = {0.12f, 0.12f, 0.14f, 1.f};
+    m_colormap_pass.render(render::MapTexture{g.id, g.width, g.height}, cp, m_grid_rt);
+  }
+  m_draw_ms = ms_since(t1);
+  return true;
+}
+
+void ResultTextures::update_filters(const app::ModelInfo& info) {
+  if (info.generation == m_filters_generation) return;
+  m_filters_generation = info.generation;
+  const app::HostMap& f = info.filters;
+  if (f.empty() || (f.channels != 1 && f.channels != 3)) {
+    m_filters_tex.reset();
+    return;
+  }
+  const size_t plane = static_cast<size_t>(f.width) * f.height;
+  m_rgb_scratch.resize(plane * 3);
+  for (size_t i = 0; i < plane; ++i)
+    for (int c = 0; c < 3; ++c) {
+      const float v = f.values[(f.channels == 3 ? c * plane : 0) + i];
+      m_rgb_scratch[i * 3 + c] = static_cast<uint8_t>(std::clamp(v, 0.f, 1.f) * 255.f + 0.5f);
+    }
+  m_filters_tex.ensure(f.width, f.height, GL_RGB8);
+  m_filters_tex.upload_rgb8(m_rgb_scratch.data());
+}
+
+TextureView ResultTextures::overlay() const {
+  if (!m_shown || !m_overlay_rt.texture()) return {};
+  return {m_overlay_rt.texture(), m_overlay_rt.width(), m_overlay_rt.height()};
+}
+TextureView ResultTextures::grid() const {
+  if (!m_have_grid || !m_grid_rt.texture()) return {};
+  return {m_grid_rt.texture(), m_grid_rt.width(), m_grid_rt.height()};
+}
+TextureView ResultTextures::filters() const {
+  if (!m_filters_tex.id()) return {};
+  return {m_filters_tex.id(), m_filters_tex.width(), m_filters_tex.height()};
+}
+
+void ResultTextures::read_overlay(std::vector<uint8_t>& out) const {
+  out.resize(static_cast<size_t>(m_overlay_rt.width()) * m_overlay_rt.height() * 4);
+  if (!out.empty()) m_overlay_rt.read_rgba(out.data());
+}
+
+}  // namespace camscope::ui

@@ -1,0 +1,91 @@
+#pragma once
+// What the panels read and write. UiState is owned by the GL thread: panels edit the viewer's
+// wishes in place (layer, method, target, display options, playback), and actions the app must
+// carry out (screenshot, open a file, run the sanity check...) go into an ActionQueue. The app
+// compares the wishes with the pipeline's request each frame; panels never call the model.
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <vector>
+
+#include "app/frame_result.h"
+#include "render/colormap.h"
+
+namespace camscope::ui {
+
+struct Layout {  // panel sizes in pixels, persisted in the settings file
+  float left_width = 330.f, right_width = 360.f, timeline_height = 96.f;
+  float layers_fraction = 0.58f;    // of the left column, the rest is the method panel
+  float channels_fraction = 0.52f;  // of the right column, the rest is timings/inspect
+};
+
+struct Playback {
+  bool playing = false;
+  bool loop = true;
+  float speed = 1.f;
+  double position = 0;  // fractional frame index while playing
+  int64_t wanted = 0;   // the frame to show (seekable sources)
+};
+
+struct UiState {
+  app::ViewParams params;  // what to compute (layer, method, target, grid order)
+  bool target_locked = false;
+
+  // Viewport display.
+  render::Colormap colormap = render::Colormap::Jet;
+  float alpha = 0.5f;
+  float threshold = 0.f;
+  bool show_overlay = true;
+  float zoom = 1.f;            // 1 = fit
+  float pan_x = 0, pan_y = 0;  // centre offset in frame pixels
+
+  bool show_grid = true;
+  int open_channel = -1;  // channel shown large, -1 none
+  bool show_help = false;
+  bool se_tab_visible = false;  // set while drawing: the worker reads SE gates only then
+  bool show_open = false;
+  // Tab request ("timings", "stats", "model", "se", "filters", "sanity") from scripts, held
+  // for a few frames because nested tab bars switch one frame after another.
+  std::string select_tab;
+  int select_tab_frames = 0;
+
+  Playback playback;
+  Layout layout;
+
+  std::vector<std::string> recent_models, recent_inputs;
+  std::string open_model_text, open_input_text;
+};
+
+struct Action {
+  enum class Kind {
+    Seek,          // value: frame index
+    Step,          // value: +1 / -1
+    OpenModel,     // text: path
+    OpenInput,     // text: source spec
+    Screenshot,    // text: path ("" = automatic name)
+    ToggleRecord,  // text: path ("" = automatic name)
+    RunSanity,
+    Quit,
+  };
+  Kind kind;
+  int64_t value = 0;
+  std::string text;
+};
+
+class ActionQueue {
+ public:
+  void push(Action::Kind k, int64_t value = 0, std::string text = {}) {
+    m_actions.push_back(Action{k, value, std::move(text)});
+  }
+  bool pop(Action& out) {
+    if (m_actions.empty()) return false;
+    out = std::move(m_actions.front());
+    m_actions.pop_front();
+    return true;
+  }
+
+ private:
+  std::deque<Action> m_actions;
+};
+
+}  // namespace camscope::ui

@@ -1,0 +1,150 @@
+// The viewer's pipeline (capture thread -> inference worker -> latest result), used directly:
+// published results pair a frame with its own explanation, stale requests are dropped rather
+// than queued, and going back to a computed frame is served from the cache.
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <cmath>
+
+#include "app/pipeline.h"
+#include "explain/explain.h"
+#include "model/model.h"
+#include "view_session.h"
+
+using namespace camscope;
+using namespace std::chrono_literals;
+
+namespace {
+
+app::PipelineOptions synthetic_options(int delay_ms = 0) {
+  app::PipelineOptions o;
+  o.input = "synthetic:7";
+  o.threads = 1;
+  o.worker_delay_ms = delay_ms;
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("a published result is the explanation of the frame it carries") {
+  app::Pipeline p(synthetic_options());
+  p.seek(3);
+  auto r = p.wait_current(120s);
+  REQUIRE(r);
+  REQUIRE(r->error.empty());
+  CHECK(r->frame_index == 3);
+  REQUIRE(r->frame);
+  const auto info = p.model_info();
+  CHECK(r->map.width == info->input_width);
+  CHECK(r->map.height == info->input_height);
+  float lo = 1e9f, hi = -1e9f;
+  for (float v : r->map.values) {
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
+  }
+  CHECK(lo >= 0.f);
+  CHECK(hi <= 1.f);
+
+  // Recompute from the published frame with the model and explain() directly.
+  model::Model::Options mo;
+  mo.path = app::builtin_model_path();
+  mo.threads = 1;
+  auto m = model::Model::load(mo);
+  explain::Request req;
+  req.method = explain::Method::GradCam;
+  req.layer = r->params.layer;
+  explain::Result ref = explain::explain(
+      *m, m->preprocess(r->frame->rgb.data(), r->frame->width, r->frame->height), req);
+  CHECK(ref.target == r->target);
+  torch::Tensor refmap = ref.map.to(torch::kCPU).contiguous();
+  REQUIRE(refmap.numel() == static_cast<int64_t>(r->map.values.size()));
+  double max_diff = 0;
+  for (int64_t i = 0; i < refmap.numel(); ++i)
+    max_diff = std::max<double>(max_diff, std::abs(refmap.data_ptr<float>()[i] - r->map.values[i]));
+  CHECK(max_diff < 1e-5);
+
+  // The grid: every channel normalized to [0, 1] on its own, in descending mean order.
+  REQUIRE(!r->grid.empty());
+  const size_t plane = static_cast<size_t>(r->grid.width) * r->grid.height;
+  for (int c = 0; c < r->grid.channels; ++c) {
+    float clo = 1e9f, chi = -1e9f;
+    for (size_t i = 0; i < plane; ++i) {
+      clo = std::min(clo, r->grid.values[c * plane + i]);
+      chi = std::max(chi, r->grid.values[c * plane + i]);
+    }
+    CHECK(clo == doctest::Approx(0.f).epsilon(1e-5));
+    CHECK((chi == doctest::Approx(1.f).epsilon(1e-4) || chi == doctest::Approx(0.f)));
+  }
+  for (size_t i = 1; i < r->grid_channels.size(); ++i)
+    CHECK(r->channel_mean[r->grid_channels[i - 1]] >= r->channel_mean[r->grid_channels[i]]);
+}
+
+TEST_CASE("latest request wins: a burst of seeks computes the last one, not all of them") {
+  app::Pipeline p(synthetic_options(150));
+  REQUIRE(p.wait_current(120s));
+  const auto before = p.stats().computed;
+  for (int i = 1; i <= 20; ++i) {
+    p.seek(i);
+    std::this_thread::sleep_for(5ms);
+  }
+  auto r = p.wait_current(120s);
+  REQUIRE(r);
+  CHECK(r->frame_index == 20);
+  const auto computed = p.stats().computed - before;
+  CHECK(computed >= 1);
+  CHECK(computed <= 3);  // the one in flight, maybe one picked up meanwhile, and frame 20
+}
+
+TEST_CASE("going back to a computed frame is served from the cache; params are part of the key") {
+  app::Pipeline p(synthetic_options());
+  p.seek(2);
+  auto a = p.wait_current(120s);
+  REQUIRE(a);
+  CHECK_FALSE(a->from_cache);
+  p.seek(9);
+  REQUIRE(p.wait_current(120s));
+  p.seek(2);
+  auto b = p.wait_current(120s);
+  REQUIRE(b);
+  CHECK(b->from_cache);
+  CHECK(b->frame_index == 2);
+  CHECK(b->map.values == a->map.values);
+
+  app::ViewParams v = p.params();
+  v.method = "activation";
+  p.set_params(v);
+  auto c = p.wait_current(120s);
+  REQUIRE(c);
+  CHECK_FALSE(c->from_cache);
+  CHECK(c->params.method == "activation");
+  CHECK(c->map.values != a->map.values);
+
+  // A layer the model lacks: the result carries the error, the frame is still there.
+  v.layer = "no.such.layer";
+  p.set_params(v);
+  auto d = p.wait_current(120s);
+  REQUIRE(d);
+  CHECK_FALSE(d->error.empty());
+  CHECK(d->error.find('\n') == std::string::npos);
+  CHECK(d->frame);
+}
+
+TEST_CASE("opening another input through the pipeline restarts at frame 0") {
+  test::TempDir dir("pipe_open");
+  const std::string clip = test::make_clip(dir, "c.mp4", 8, 8);
+  app::Pipeline p(synthetic_options());
+  p.seek(4);
+  REQUIRE(p.wait_current(120s));
+  p.open_input(clip);
+  // Wait until the worker answers for the new source.
+  auto r = p.wait_current(120s);
+  REQUIRE(r);
+  CHECK(p.source_info().kind == "video");
+  CHECK(p.source_info().frame_count == 8);
+  CHECK(r->frame_index == 0);
+  CHECK(r->frame->width == 160);
+  p.open_input(dir.str("missing.mp4"));
+  REQUIRE(p.wait_current(120s));
+  CHECK(p.status().find("missing.mp4") != std::string::npos);
+  CHECK(p.source_info().kind == "video");  // the old source stays
+}
