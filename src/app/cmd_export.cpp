@@ -60,7 +60,8 @@ int64_t parse_target(const std::string& s) {
   if (s.empty() || s == "top1") return -1;
   char* end = nullptr;
   long long v = std::strtoll(s.c_str(), &end, 10);
-  if (*end != '\0' || v < 0) throw Error("--target expects top1 or a class index >= 0, got '" + s + "'");
+  if (*end != '\0' || v < 0)
+    throw Error("--target expects top1 or a class index >= 0, got '" + s + "'");
   return v;
 }
 
@@ -129,7 +130,8 @@ class Mp4Writer {
   void close() {
     int st = ::pclose(m_pipe);
     m_pipe = nullptr;
-    if (st != 0) throw Error("ffmpeg failed to write " + m_path + " (exit status " + std::to_string(st) + ")");
+    if (st != 0)
+      throw Error("ffmpeg failed to write " + m_path + " (exit status " + std::to_string(st) + ")");
   }
 
  private:
@@ -186,7 +188,8 @@ void write_sanity(const std::string& path, model::Model& model, const torch::Ten
               rep.method.c_str(), rep.layer.c_str(), static_cast<long long>(rep.target));
   std::printf("%-28s %10s %14s\n", "randomized down to", "spearman", "spearman_abs");
   for (const auto& s : rep.steps) {
-    j["steps"].push_back({{"block", s.block}, {"spearman", s.spearman}, {"spearman_abs", s.spearman_abs}});
+    j["steps"].push_back(
+        {{"block", s.block}, {"spearman", s.spearman}, {"spearman_abs", s.spearman_abs}});
     std::printf("%-28s %10.4f %14.4f\n", s.block.c_str(), s.spearman, s.spearman_abs);
   }
   write_json_file(path, j);
@@ -210,7 +213,8 @@ int cmd_export(int argc, const char* const* argv) {
   const std::string out = args.get("out");
   if (out.empty()) throw Error("export needs --out DIR");
   const std::string input = args.get("input");
-  if (input.empty()) throw Error("export needs --input SRC (image, folder, video, webcam:N, synthetic[:seed])");
+  if (input.empty())
+    throw Error("export needs --input SRC (image, folder, video, webcam:N, synthetic[:seed])");
   explain::Request req;
   req.method = explain::parse_method(args.get("method", "gradcam"));
   req.layer = args.get("layer");
@@ -219,17 +223,22 @@ int cmd_export(int argc, const char* const* argv) {
     const std::string s = args.get("seed");
     char* end = nullptr;
     unsigned long long v = std::strtoull(s.c_str(), &end, 10);
-    if (s.empty() || *end != '\0' || s[0] == '-') throw Error("--seed expects an integer >= 0, got '" + s + "'");
+    if (s.empty() || *end != '\0' || s[0] == '-')
+      throw Error("--seed expects an integer >= 0, got '" + s + "'");
     req.seed = v;
   }
   const render::Lut lut = render::colormap_lut(render::parse_colormap(args.get("colormap", "jet")));
   const double alpha = parse_alpha(args.get("alpha", "0.5"));
   OverlayKind overlay_kind;
   const std::string ov = args.get("overlay", "png");
-  if (ov == "png") overlay_kind = OverlayKind::Png;
-  else if (ov == "mp4") overlay_kind = OverlayKind::Mp4;
-  else if (ov == "none") overlay_kind = OverlayKind::None;
-  else throw Error("--overlay expects png, mp4 or none, got '" + ov + "'");
+  if (ov == "png")
+    overlay_kind = OverlayKind::Png;
+  else if (ov == "mp4")
+    overlay_kind = OverlayKind::Mp4;
+  else if (ov == "none")
+    overlay_kind = OverlayKind::None;
+  else
+    throw Error("--overlay expects png, mp4 or none, got '" + ov + "'");
   FrameRange range;
   if (args.has("frames")) range = parse_frame_range(args.get("frames"));
   const bool force = args.flag("force"), raw = args.flag("raw"), sanity = args.flag("sanity");
@@ -250,8 +259,8 @@ int cmd_export(int argc, const char* const* argv) {
     throw Error("input '" + input + "' has no end; pass --frames A:B");
   const int64_t total = range.size(info.frame_count);
   if (total == 0)
-    throw Error("--frames selects no frames of '" + input + "' (" + std::to_string(info.frame_count) +
-                " frames)");
+    throw Error("--frames selects no frames of '" + input + "' (" +
+                std::to_string(info.frame_count) + " frames)");
 
   auto model = model::Model::load(mopt);
   if (req.target >= model->num_classes())

@@ -7,8 +7,9 @@ namespace camscope::explain {
 CamHead find_cam_head(model::Model& model, const std::string& layer, const torch::Tensor& A,
                       const torch::Tensor& logits) {
   const int64_t K = A.size(0), classes = model.num_classes();
-  const std::string fail = "'cam' needs a global-average-pool + linear head fed directly by the "
-                           "layer; ";
+  const std::string fail =
+      "'cam' needs a global-average-pool + linear head fed directly by the "
+      "layer; ";
   // The last module in the table that maps K features to the classes.
   CamHead head;
   for (const auto& info : model.layers()) {

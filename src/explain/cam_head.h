@@ -10,7 +10,7 @@
 namespace camscope::explain {
 
 struct CamHead {
-  std::string path;     // module path of the head
+  std::string path;      // module path of the head
   torch::Tensor weight;  // [classes, K]
   torch::Tensor bias;    // [classes] or undefined
 };

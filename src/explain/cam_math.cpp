@@ -12,8 +12,7 @@ torch::Tensor bilinear(const torch::Tensor& x, int64_t H, int64_t W, bool align_
 }
 
 void check_kHW(const torch::Tensor& t, const char* what) {
-  if (!t.defined() || t.dim() != 3)
-    throw Error(std::string(what) + " must be a [K, h, w] tensor");
+  if (!t.defined() || t.dim() != 3) throw Error(std::string(what) + " must be a [K, h, w] tensor");
 }
 
 void check_same(const torch::Tensor& A, const torch::Tensor& G) {

@@ -9,7 +9,7 @@
 namespace camscope::explain {
 
 // Channel weights [K].
-torch::Tensor gradcam_weights(const torch::Tensor& G);                          // mean_ij G
+torch::Tensor gradcam_weights(const torch::Tensor& G);  // mean_ij G
 torch::Tensor gradcampp_weights(const torch::Tensor& A, const torch::Tensor& G);
 torch::Tensor xgradcam_weights(const torch::Tensor& A, const torch::Tensor& G);
 // Score-CAM: softmax over channels of the target logit of (input x mask_k).

@@ -40,8 +40,8 @@ std::vector<int64_t> top_k(const torch::Tensor& scores, int64_t k);
 
 struct Stats {
   double mean = 0, std = 0, min = 0, max = 0;
-  double dead_fraction = 0;     // channels that are <= 0 everywhere (activations) / == 0 (grads)
-  double lo = 0, hi = 0;        // histogram range (min .. max)
+  double dead_fraction = 0;        // channels that are <= 0 everywhere (activations) / == 0 (grads)
+  double lo = 0, hi = 0;           // histogram range (min .. max)
   std::vector<int64_t> histogram;  // `bins` counts over [lo, hi]
 };
 // Statistics of a [K, ...] tensor. `gradient` selects the dead-channel rule (== 0 everywhere

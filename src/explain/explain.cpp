@@ -68,9 +68,12 @@ class StageTimer {
 void check_feature_layer(const model::Model& model, const std::string& path,
                          const std::vector<int64_t>& s, Method m) {
   std::string why;
-  if (s.empty()) why = "has no tensor output";
-  else if (s.size() != 4) why = "has output " + shape_str(s) + " without spatial dimensions";
-  else if (s[2] * s[3] <= 1) why = "has a 1x1 output " + shape_str(s);
+  if (s.empty())
+    why = "has no tensor output";
+  else if (s.size() != 4)
+    why = "has output " + shape_str(s) + " without spatial dimensions";
+  else if (s[2] * s[3] <= 1)
+    why = "has a 1x1 output " + shape_str(s);
   if (why.empty()) return;
   std::string hint;
   try {
@@ -94,8 +97,7 @@ struct Pass {
   int64_t target = -1;
 };
 Pass run_pass(model::Model& model, const torch::Tensor& input, const std::string& layer,
-              int64_t target, bool grad, bool input_grad, model::ReluMode mode,
-              StageTimer& timer) {
+              int64_t target, bool grad, bool input_grad, model::ReluMode mode, StageTimer& timer) {
   Pass p;
   std::vector<std::string> taps;
   if (!layer.empty()) taps.push_back(layer);
@@ -126,7 +128,8 @@ Pass run_pass(model::Model& model, const torch::Tensor& input, const std::string
     if (tap_grad) p.G = g[i++];
     if (input_grad) p.dx = g[i++];
     if (tap_grad && p.G.defined()) p.G = p.G[0];
-    if (input_grad && !p.dx.defined()) throw Error("the model's output does not depend on its input");
+    if (input_grad && !p.dx.defined())
+      throw Error("the model's output does not depend on its input");
     if (input_grad) p.dx = p.dx[0];
   }
   if (!layer.empty()) p.A = out.taps[0].detach()[0];
@@ -194,8 +197,12 @@ bool is_cam_family(Method m) {
       return false;
   }
 }
-bool is_pixel_space(Method m) { return !is_cam_family(m); }
-bool needs_layer(Method m) { return is_cam_family(m) || m == Method::GuidedGradCam; }
+bool is_pixel_space(Method m) {
+  return !is_cam_family(m);
+}
+bool needs_layer(Method m) {
+  return is_cam_family(m) || m == Method::GuidedGradCam;
+}
 
 std::vector<std::pair<int64_t, double>> top_classes(const torch::Tensor& logits, int n) {
   auto p = torch::softmax(logits.detach().flatten().to(torch::kCPU, torch::kDouble), 0);
@@ -284,7 +291,8 @@ Result explain(model::Model& model, const torch::Tensor& input_any, const Reques
     case Method::LayerCam: {
       Pass p = run_pass(model, input, r.layer, req.target, true, false, ReluMode::Normal, timer);
       take(p);
-      if (!p.G.defined()) throw Error("the target score does not depend on layer '" + r.layer + "'");
+      if (!p.G.defined())
+        throw Error("the target score does not depend on layer '" + r.layer + "'");
       if (m == Method::LayerCam) {
         finish_cam(layercam_raw(p.A, p.G));
         break;
@@ -377,7 +385,8 @@ Result explain(model::Model& model, const torch::Tensor& input_any, const Reques
     case Method::GuidedGradCam: {
       Pass p = run_pass(model, input, r.layer, req.target, true, false, ReluMode::Normal, timer);
       take(p);
-      if (!p.G.defined()) throw Error("the target score does not depend on layer '" + r.layer + "'");
+      if (!p.G.defined())
+        throw Error("the target score does not depend on layer '" + r.layer + "'");
       r.channel_weights = gradcam_weights(p.G);
       auto cam = postprocess_cam(weighted_sum(p.A, r.channel_weights), H, W);
       Pass g = run_pass(model, input, "", p.target, true, true, ReluMode::Guided, timer);

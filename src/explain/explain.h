@@ -34,14 +34,15 @@ enum class Method {
 // "gradcam" -> Method::GradCam. Throws camscope::Error ("unknown method 'gradcan' (did you mean
 // gradcam?)") on anything else.
 Method parse_method(const std::string& name);
-const char* method_name(Method m);             // the CLI spelling, e.g. "gradcampp"
-std::vector<std::string> method_names();       // all CLI spellings, in enum order
+const char* method_name(Method m);        // the CLI spelling, e.g. "gradcampp"
+std::vector<std::string> method_names();  // all CLI spellings, in enum order
 // Feature-map methods: they need a layer with a 4-D [1, K, h, w] output (h*w > 1) and their raw
 // map lives at feature resolution. Activation counts as one. GuidedGradCam needs a layer too
 // (for its Grad-CAM half) but its raw attribution is in input space: see is_pixel_space().
 bool is_cam_family(Method m);
-bool is_pixel_space(Method m);  // Saliency, GradXInput, SmoothGrad, IntGrad, GuidedBP, GuidedGradCam
-bool needs_layer(Method m);     // is_cam_family(m) || m == GuidedGradCam
+bool is_pixel_space(
+    Method m);               // Saliency, GradXInput, SmoothGrad, IntGrad, GuidedBP, GuidedGradCam
+bool needs_layer(Method m);  // is_cam_family(m) || m == GuidedGradCam
 
 struct Request {
   Method method = Method::GradCam;

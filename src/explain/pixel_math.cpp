@@ -13,7 +13,8 @@ torch::Tensor pixel_map(const torch::Tensor& attr) {
 }
 
 Quadrature gauss_legendre(int n) {
-  if (n < 1 || n > 1000) throw Error("integration steps must be in 1..1000, got " + std::to_string(n));
+  if (n < 1 || n > 1000)
+    throw Error("integration steps must be in 1..1000, got " + std::to_string(n));
   Quadrature q;
   q.alphas.resize(n);
   q.weights.resize(n);

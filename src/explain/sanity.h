@@ -21,9 +21,9 @@ double spearman(const torch::Tensor& a, const torch::Tensor& b);
 std::vector<std::string> randomization_blocks(model::Model& model);
 
 struct SanityStep {
-  std::string block;           // the block randomized at this step (cumulative with the above)
-  double spearman = 0;         // rank correlation of the signed maps
-  double spearman_abs = 0;     // of their absolute values
+  std::string block;        // the block randomized at this step (cumulative with the above)
+  double spearman = 0;      // rank correlation of the signed maps
+  double spearman_abs = 0;  // of their absolute values
 };
 struct SanityReport {
   std::string method, layer;

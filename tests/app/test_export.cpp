@@ -180,7 +180,8 @@ TEST_CASE("export of several frames: a folder, a frame range, an MP4 overlay") {
   auto probe = test::camscope("export --model " + fx + "/tiny.pt --input " + dir.str("frames") +
                               " --layer relu --overlay none --out " + dir.str("probe"));
   REQUIRE_MESSAGE(probe.status == 0, probe.output);
-  for (int i = 0; i < 4; ++i) CHECK(fs::exists(dir.str("probe/" + format_index("cam_%06d.npy", i))));
+  for (int i = 0; i < 4; ++i)
+    CHECK(fs::exists(dir.str("probe/" + format_index("cam_%06d.npy", i))));
   CHECK(probe.output.find("4/4 frames") != std::string::npos);  // progress bar on stderr
 
   auto r = test::camscope("export --model " + fx + "/tiny.pt --input " + dir.str("frames") +
@@ -194,16 +195,20 @@ TEST_CASE("export of several frames: a folder, a frame range, an MP4 overlay") {
   REQUIRE(s["frames"].size() == 2);
   CHECK(s["frames"][0]["index"] == 1);
   CHECK(s["frames"][1]["index"] == 2);
-  auto frames = test::run("ffprobe -v error -count_frames -select_streams v:0 -show_entries "
-                          "stream=nb_read_frames,width,height -of csv=p=0 " + dir.str("o/overlay.mp4"));
+  auto frames = test::run(
+      "ffprobe -v error -count_frames -select_streams v:0 -show_entries "
+      "stream=nb_read_frames,width,height -of csv=p=0 " +
+      dir.str("o/overlay.mp4"));
   CHECK_MESSAGE(frames.output.find("20,14,2") != std::string::npos, frames.output);
   auto again = test::camscope("export --model " + fx + "/tiny.pt --input " + dir.str("frames") +
                               " --layer relu --frames 1:3 --overlay mp4 --out " + dir.str("o"));
   check_one_line_error(again, "--force");
 
   // A video: frame indices and timestamps come from the source.
-  auto mk = test::run("ffmpeg -v error -f lavfi -i testsrc2=size=64x48:rate=10 -t 1 -c:v libx264 "
-                      "-pix_fmt yuv420p " + dir.str("clip.mp4"));
+  auto mk = test::run(
+      "ffmpeg -v error -f lavfi -i testsrc2=size=64x48:rate=10 -t 1 -c:v libx264 "
+      "-pix_fmt yuv420p " +
+      dir.str("clip.mp4"));
   REQUIRE_MESSAGE(mk.status == 0, mk.output);
   auto v = test::camscope("export --model " + fx + "/tiny.pt --input " + dir.str("clip.mp4") +
                           " --layer relu --frames 4:7 --out " + dir.str("v"));
@@ -226,23 +231,25 @@ TEST_CASE("export errors are one line, non-zero, and write nothing") {
   const std::string img = make_png(dir, "card.png");
   const std::string base = "export --model " + fx + "/tiny.pt --input " + img + " ";
   const std::string out = " --out " + dir.str("o");
-  check_one_line_error(test::camscope(base + "--method gradcan --layer relu" + out), "did you mean gradcam");
+  check_one_line_error(test::camscope(base + "--method gradcan --layer relu" + out),
+                       "did you mean gradcam");
   check_one_line_error(test::camscope(base + "--target 2 --layer relu" + out), "out of range");
   check_one_line_error(test::camscope(base + "--target two --layer relu" + out), "--target");
   check_one_line_error(test::camscope(base + "--layer fc" + out), "without spatial");
   check_one_line_error(test::camscope(base + "--method scorecam --layer pool" + out), "1x1");
-  check_one_line_error(test::camscope(base + "--method cam --layer conv" + out), "global-average-pool");
+  check_one_line_error(test::camscope(base + "--method cam --layer conv" + out),
+                       "global-average-pool");
   check_one_line_error(test::camscope(base + "--layer relux" + out), "relux");
   check_one_line_error(test::camscope(base + "--overlay gif --layer relu" + out), "--overlay");
   check_one_line_error(test::camscope(base + "--alpha 1.5 --layer relu" + out), "--alpha");
   check_one_line_error(test::camscope(base + "--colormap jte --layer relu" + out), "jet");
   check_one_line_error(test::camscope(base + "--frames 3:5 --layer relu" + out), "no frames");
   check_one_line_error(test::camscope(base + "--layer relu"), "--out");
-  check_one_line_error(test::camscope("export --model " + dir.str("none.pt") + " --input " + img + out),
-                       "none.pt");
-  check_one_line_error(test::camscope("export --model " + fx + "/tiny.pt --input " +
-                                      dir.str("missing.png") + out),
-                       "missing.png");
+  check_one_line_error(
+      test::camscope("export --model " + dir.str("none.pt") + " --input " + img + out), "none.pt");
+  check_one_line_error(
+      test::camscope("export --model " + fx + "/tiny.pt --input " + dir.str("missing.png") + out),
+      "missing.png");
   if (fs::exists(dir.str("o"))) CHECK(count_files(dir.str("o")) == 0);
 }
 
@@ -275,7 +282,8 @@ TEST_CASE("export on the shared person-detection model") {
   const std::string img = test::shared_file("images/person_detect/person.jpg");
   if (model.empty() || img.empty()) return;
   test::TempDir dir("export_person");
-  auto r = test::camscope("export --model " + model + " --input " + img + " --raw --out " + dir.str("o"));
+  auto r = test::camscope("export --model " + model + " --input " + img + " --raw --out " +
+                          dir.str("o"));
   REQUIRE_MESSAGE(r.status == 0, r.output);
   auto cam = npy_tensor(dir.str("o/cam_000000.npy"));
   CHECK(cam.sizes() == torch::IntArrayRef({96, 96}));

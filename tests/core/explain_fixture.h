@@ -19,8 +19,10 @@ inline const std::string& explain_fixture_dir() {
     dir = std::make_unique<TempDir>("explain_fixtures");
     auto r = run(python() + " '" + source_dir() + "/tests/core/explain_fixtures.py' '" +
                  dir->str() + "'");
-    if (r.status == 0) path = dir->str();
-    else MESSAGE("explain fixtures failed (python + torch needed): " << r.output);
+    if (r.status == 0)
+      path = dir->str();
+    else
+      MESSAGE("explain fixtures failed (python + torch needed): " << r.output);
   }
   return path;
 }

@@ -8,8 +8,8 @@
 
 #include "explain/cam_math.h"
 #include "explain/channels.h"
-#include "explain/overlay.h"
 #include "explain/explain.h"
+#include "explain/overlay.h"
 #include "explain/pixel_math.h"
 #include "explain/sanity.h"
 #include "render/colormap.h"
@@ -146,8 +146,8 @@ TEST_CASE("CAM post-processing: ReLU, min-max, bilinear (align_corners=false), R
   auto flat = postprocess_cam(torch::full({3, 3}, 2.5f), 6, 6);
   CHECK(flat.abs().max().item<float>() == 0.0f);
   // minmax divides by (max + 1e-7) of the shifted map.
-  check_close(minmax_normalize(torch::tensor({1.0f, 2.0f, 3.0f})), {0.0, 1.0 / (2 + 1e-7), 2.0 / (2 + 1e-7)},
-              1e-7);
+  check_close(minmax_normalize(torch::tensor({1.0f, 2.0f, 3.0f})),
+              {0.0, 1.0 / (2 + 1e-7), 2.0 / (2 + 1e-7)}, 1e-7);
 }
 
 TEST_CASE("Score-CAM masks and weights") {
@@ -160,7 +160,8 @@ TEST_CASE("Score-CAM masks and weights") {
   for (int k = 0; k < K; ++k) {
     std::vector<double> ch(a.begin() + k * 6, a.begin() + (k + 1) * 6);
     auto up = ref_resize(ch, 2, 3, H, W, /*align_corners=*/true);
-    double mn = *std::min_element(up.begin(), up.end()), mx = *std::max_element(up.begin(), up.end());
+    double mn = *std::min_element(up.begin(), up.end()),
+           mx = *std::max_element(up.begin(), up.end());
     for (auto& x : up) ref.push_back((x - mn) / (mx - mn + 1e-8));
   }
   check_close(masks, ref, 1e-6);
@@ -186,7 +187,8 @@ TEST_CASE("Eigen-CAM recovers the dominant spatial pattern with a data-fixed sig
   // e = s * Pc with s > 0 (sum_k c_k > 0, so the positive orientation is +Pc).
   double s = (e * Pc).sum().item<double>() / (Pc * Pc).sum().item<double>();
   CHECK(s > 0);
-  CHECK((e - s * Pc).abs().max().item<double>() < 1e-4 * std::abs(s) * Pc.abs().max().item<double>());
+  CHECK((e - s * Pc).abs().max().item<double>() <
+        1e-4 * std::abs(s) * Pc.abs().max().item<double>());
 
   // Per-channel offsets and flipping the sign of a channel change nothing.
   auto A2 = A.clone();
@@ -274,9 +276,9 @@ TEST_CASE("channel grid follows the shared GridLayout convention") {
   CHECK(L.rows == 2);
   CHECK(L.tile_at(1, 1) == 0);
   CHECK(L.tile_at(5, 2) == 1);
-  CHECK(L.tile_at(4, 1) == -1);   // border column
+  CHECK(L.tile_at(4, 1) == -1);  // border column
   CHECK(L.tile_at(5, 5) == 4);
-  CHECK(L.tile_at(9, 4) == -1);   // the unused sixth tile
+  CHECK(L.tile_at(9, 4) == -1);  // the unused sixth tile
   CHECK(grid_layout(16, 1, 1).cols == 4);
   CHECK(grid_layout(17, 1, 1).cols == 5);
   CHECK(grid_layout(1, 1, 1).cols == 1);
@@ -378,6 +380,7 @@ TEST_CASE("overlays use render's colormap tables the way the shader samples them
   auto expect = (up * 255).round().to(torch::kInt);
   CHECK((full.select(2, 0) - expect).abs().max().item<int>() <= 1);
   auto half = overlay(frame, torch::zeros({2, 2}), gray.data(), 0.5).to(torch::kInt);
-  CHECK((half - (frame.to(torch::kFloat) * 0.5).round().to(torch::kInt)).abs().max().item<int>() == 0);
+  CHECK((half - (frame.to(torch::kFloat) * 0.5).round().to(torch::kInt)).abs().max().item<int>() ==
+        0);
   CHECK_THROWS_AS(overlay(frame, map, jet.data(), 1.5), Error);
 }

@@ -45,11 +45,21 @@ double max_diff(const torch::Tensor& a, const torch::Tensor& b) {
 // conv(3->3, 3x3, stride 2, pad 1) -> ReLU -> GAP -> Linear(3->2), weights from the same closed
 // formulas as explain_fixtures.py; input 6x6 so the feature map is 3x3.
 constexpr int C = 3, S = 6, K = 3, h = 3, CLS = 2;
-double conv_w(int o, int c, int i, int j) { return ((o * 7 + c * 3 + i * 5 + j * 2) % 11 - 5) / 5.0; }
-double conv_b(int o) { return 0.1 * o - 0.1; }
-double fc_w(int t, int k) { return ((t * 3 + k * 2) % 5 - 2) / 2.0; }
-double fc_b(int t) { return 0.25 * t; }
-double input_x(int c, int i, int j) { return ((c * 13 + i * 7 + j * 3) % 17 - 8) / 8.0; }
+double conv_w(int o, int c, int i, int j) {
+  return ((o * 7 + c * 3 + i * 5 + j * 2) % 11 - 5) / 5.0;
+}
+double conv_b(int o) {
+  return 0.1 * o - 0.1;
+}
+double fc_w(int t, int k) {
+  return ((t * 3 + k * 2) % 5 - 2) / 2.0;
+}
+double fc_b(int t) {
+  return 0.25 * t;
+}
+double input_x(int c, int i, int j) {
+  return ((c * 13 + i * 7 + j * 3) % 17 - 8) / 8.0;
+}
 
 using Vec = std::vector<double>;
 
@@ -64,7 +74,8 @@ Vec hand_activation(const Vec& x) {
           for (int i = 0; i < 3; ++i)
             for (int j = 0; j < 3; ++j) {
               int yy = y * 2 + i - 1, zz = z * 2 + j - 1;
-              if (yy >= 0 && yy < S && zz >= 0 && zz < S) s += conv_w(o, c, i, j) * x[(c * S + yy) * S + zz];
+              if (yy >= 0 && yy < S && zz >= 0 && zz < S)
+                s += conv_w(o, c, i, j) * x[(c * S + yy) * S + zz];
             }
         a[(o * h + y) * h + z] = std::max(s, 0.0);
       }
@@ -171,7 +182,8 @@ TEST_CASE("every CAM-family method on a hand-built model matches values computed
   }
   Vec eig(h * h, 0.0), tot(h * h, 0.0);
   for (int p = 0; p < h * h; ++p)
-    for (int k = 0; k < K; ++k) eig[p] += (a[k * h * h + p] - mu[k]) * v[k], tot[p] += a[k * h * h + p];
+    for (int k = 0; k < K; ++k)
+      eig[p] += (a[k * h * h + p] - mu[k]) * v[k], tot[p] += a[k * h * h + p];
   double em = 0, tm = 0, corr = 0;
   for (int p = 0; p < h * h; ++p) em += eig[p] / (h * h), tm += tot[p] / (h * h);
   for (int p = 0; p < h * h; ++p) corr += (eig[p] - em) * (tot[p] - tm);
@@ -227,8 +239,8 @@ TEST_CASE("identities: CAM == Grad-CAM on GAP+linear, Guided Grad-CAM == guided 
     CAPTURE(name);
     auto model = load(name);
     const auto& spec = model->sidecar().input;
-    auto input = torch::randn({1, 3, spec.height, spec.width},
-                              at::detail::createCPUGenerator(5), torch::TensorOptions());
+    auto input = torch::randn({1, 3, spec.height, spec.width}, at::detail::createCPUGenerator(5),
+                              torch::TensorOptions());
     const std::string layer = std::string(name) == "tiny" ? "relu" : "act3";
     Request req;
     req.layer = layer;
@@ -270,12 +282,14 @@ TEST_CASE("pixel-space methods equal an independent PyTorch autograd reference")
     CHECK(r.activation.sizes() == torch::IntArrayRef({8, 8, 8}));
   }
   // Guided BP differs from plain gradients (the reference proves the masks are applied).
-  CHECK(max_diff(npy_tensor(dir + "/small_guidedbp.npy"), npy_tensor(dir + "/small_saliency.npy")) > 1e-3);
+  CHECK(max_diff(npy_tensor(dir + "/small_guidedbp.npy"), npy_tensor(dir + "/small_saliency.npy")) >
+        1e-3);
   // SmoothGrad depends on its seed.
   Request req;
   req.method = Method::SmoothGrad;
   req.seed = 1;
-  CHECK(max_diff(explain::explain(*model, x, req).raw, npy_tensor(dir + "/small_smoothgrad.npy")) > 1e-4);
+  CHECK(max_diff(explain::explain(*model, x, req).raw, npy_tensor(dir + "/small_smoothgrad.npy")) >
+        1e-4);
 }
 
 TEST_CASE("explain refuses bad targets and unsuitable layers with one-line errors") {
