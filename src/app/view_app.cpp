@@ -602,7 +602,7 @@ void ViewSession::fill_inputs() {
     m_sanity_generation = sg;
   }
   m_in.status = m_pipeline->status();
-  m_in.message = m_message;
+  m_in.message = &m_message;
   m_in.recording = m_recorder.active();
   m_in.textures = m_textures.get();
   m_in.gl.upload_ms = m_textures->upload_ms();

@@ -40,8 +40,8 @@ struct PanelInputs {
   app::PipelineStats stats;
   app::SanityResult sanity;
   std::vector<std::string> methods;
-  std::string status;   // pipeline error or progress
-  std::string message;  // last app message (screenshot written...)
+  std::string status;                    // pipeline error or progress
+  const std::string* message = nullptr;  // last app message (screenshot written...)
   bool recording = false;
   const ResultTextures* textures = nullptr;
   GlStats gl;

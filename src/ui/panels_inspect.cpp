@@ -47,9 +47,10 @@ void histogram(const char* label, const app::Histogram& h) {
   }
   char overlay[128];
   std::snprintf(overlay, sizeof overlay, "%s [%.3g, %.3g]", label, h.lo, h.hi);
-  ImGui::PlotHistogram((std::string("##") + label).c_str(), h.counts.data(),
-                       static_cast<int>(h.counts.size()), 0, overlay, 0.f, FLT_MAX,
-                       ImVec2(ImGui::GetContentRegionAvail().x, 70));
+  ImGui::PushID(label);
+  ImGui::PlotHistogram("##hist", h.counts.data(), static_cast<int>(h.counts.size()), 0, overlay,
+                       0.f, FLT_MAX, ImVec2(ImGui::GetContentRegionAvail().x, 70));
+  ImGui::PopID();
   ImGui::TextDisabled("mean %.4g  std %.4g  dead channels %.1f%%", h.mean, h.std,
                       h.dead_fraction * 100.0);
 }
@@ -157,8 +158,10 @@ void draw_inspect(UiState& state, ActionQueue& actions, const PanelInputs& in) {
                                             : "reading the gates...");
     } else {
       for (const auto& [path, gates] : r->se_gates) {
-        ImGui::PlotHistogram(("##" + path).c_str(), gates.data(), static_cast<int>(gates.size()), 0,
+        ImGui::PushID(path.c_str());
+        ImGui::PlotHistogram("##gates", gates.data(), static_cast<int>(gates.size()), 0,
                              path.c_str(), 0.f, 1.f, ImVec2(ImGui::GetContentRegionAvail().x, 56));
+        ImGui::PopID();
       }
     }
     ImGui::EndTabItem();

@@ -127,15 +127,19 @@ void draw_menu_bar(UiState& state, ActionQueue& actions, const PanelInputs& in) 
     ImGui::EndMenu();
   }
   // Status at the right of the bar: what the pipeline is doing.
-  std::string s = in.status.empty() ? in.message : in.status;
-  if (in.recording) s = "REC  " + s;
-  if (!s.empty()) {
-    const float w = ImGui::CalcTextSize(s.c_str()).x;
+  static const std::string kNone;
+  const std::string& msg = in.status.empty() ? (in.message ? *in.message : kNone) : in.status;
+  if (in.recording) {
+    ImGui::SameLine();
+    ImGui::TextColored(ImVec4(1.f, 0.25f, 0.25f, 1.f), "REC");
+  }
+  if (!msg.empty()) {
+    const float w = ImGui::CalcTextSize(msg.c_str()).x;
     ImGui::SameLine(std::max(ImGui::GetCursorPosX() + 20.f, ImGui::GetWindowWidth() - w - 16.f));
     if (!in.status.empty())
-      ImGui::TextColored(ImVec4(1.f, 0.6f, 0.3f, 1.f), "%s", s.c_str());
+      ImGui::TextColored(ImVec4(1.f, 0.6f, 0.3f, 1.f), "%s", msg.c_str());
     else
-      ImGui::TextUnformatted(s.c_str());
+      ImGui::TextUnformatted(msg.c_str());
   }
   ImGui::EndMainMenuBar();
 }
