@@ -1,8 +1,5 @@
-// Model-engine timings (not part of the build): load, plain forward, forward with taps, and
-// forward + gradients to one tap. Build and run (after scripts/build.sh):
-//   g++ -O2 -std=c++17 -D_GLIBCXX_USE_CXX11_ABI=1 bench/model_timing.cpp -Isrc \
-//     -I/usr/include/torch/csrc/api/include build/libcamscope_model.a build/libcamscope_util.a \
-//     -ltorch -ltorch_cpu -lc10 -o build/model_timing
+// Model-engine timings (built as build/model_timing): load, plain forward, forward with taps, and
+// forward + gradients to one tap. Run (after scripts/build.sh):
 //   build/model_timing MODEL.pt [ITERS] [tap ...]
 #include <chrono>
 #include <cstdio>

@@ -8,13 +8,7 @@
 // a just-visited frame (the scrubbing case). Make a 1080p GOP-250 clip with
 //   ffmpeg -f lavfi -i testsrc2=size=1920x1080:rate=30 -frames:v 500 -c:v libx264
 //     -preset veryfast -bf 3 -g 250 -keyint_min 250 -sc_threshold 0 -pix_fmt yuv420p clip.mp4
-// Build by hand until wired into CMake (from the repository root, after scripts/build.sh):
-//   g++ -O2 -std=c++17 -Isrc bench/seek_bench.cpp build/libcamscope_capture.a
-//     build/libcamscope_util.a -lstb $(pkg-config --libs libavformat libavcodec libswscale
-//     libavutil libavdevice) -lpthread -o seek_bench
-//
-// CMake (not wired yet): add_executable(seek_bench bench/seek_bench.cpp)
-//                        target_link_libraries(seek_bench PRIVATE camscope_capture)
+// Built as build/seek_bench by scripts/build.sh.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
