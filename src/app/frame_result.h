@@ -125,6 +125,7 @@ struct SanityResult {
   std::string method, layer, error;
   int64_t target = -1;
   std::vector<SanityStep> steps;
+  HostMap maps;  // [1 + steps, H_in, W_in] in [0, 1]: the original map, then each step's
   double elapsed_ms = 0;
 };
 

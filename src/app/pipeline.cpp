@@ -575,8 +575,17 @@ void Pipeline::Impl::run_sanity_locked(std::unique_lock<std::mutex>& lk) {
     req.layer = r->params.layer;
     req.target = r->target;
     explain::SanityReport rep = explain::sanity_check(*m, x, req);
-    for (const auto& st : rep.steps)
+    std::vector<torch::Tensor> maps{rep.base_map};
+    for (const auto& st : rep.steps) {
       out.steps.push_back(SanityStep{st.block, st.spearman, st.spearman_abs});
+      maps.push_back(st.map);
+    }
+    // One device-to-host copy for the whole panel, once per sanity run (not per frame).
+    torch::Tensor all = torch::stack(maps).to(torch::kCPU, torch::kFloat).contiguous();
+    out.maps.channels = static_cast<int>(all.size(0));
+    out.maps.height = static_cast<int>(all.size(1));
+    out.maps.width = static_cast<int>(all.size(2));
+    out.maps.values.assign(all.data_ptr<float>(), all.data_ptr<float>() + all.numel());
   } catch (const std::exception& e) {
     std::string msg = e.what();
     out.error = msg.substr(0, msg.find('\n'));

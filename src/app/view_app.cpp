@@ -556,7 +556,8 @@ Json ViewSession::state_json() const {
   for (const SanityStep& x : san.steps)
     steps.push_back(
         {{"block", x.block}, {"spearman", x.spearman}, {"spearman_abs", x.spearman_abs}});
-  j["sanity"] = {{"running", san.running}, {"error", san.error}, {"steps", steps}};
+  j["sanity"] = {{"running", san.running}, {"error", san.error}, {"steps", steps},
+                 {"maps", {san.maps.channels, san.maps.height, san.maps.width}}};
   const gl::ObjectCounts& oc = gl::object_counts();
   j["gl_objects"] = {{"total", oc.total()},
                      {"textures", oc.textures},
@@ -600,6 +601,7 @@ void ViewSession::fill_inputs() {
   if (sg != m_sanity_generation) {
     m_in.sanity = m_pipeline->sanity();
     m_sanity_generation = sg;
+    m_textures->update_sanity(m_in.sanity, sg, m_state.colormap);
   }
   m_in.status = m_pipeline->status();
   m_in.message = &m_message;

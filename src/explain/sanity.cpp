@@ -92,6 +92,7 @@ SanityReport sanity_check(model::Model& model, const torch::Tensor& input, const
   Result base = explain(model, input, req);
   rep.layer = base.layer;
   rep.target = base.target;
+  rep.base_map = base.map;
   Request fixed = req;
   fixed.target = base.target;  // the same class throughout, as in the paper
   fixed.layer = base.layer;
@@ -118,7 +119,7 @@ SanityReport sanity_check(model::Model& model, const torch::Tensor& input, const
     }
     Result r = explain(*copy, input, fixed);
     auto cur = signed_map(r, H, W, req.method);
-    rep.steps.push_back({block, spearman(ref, cur), spearman(ref.abs(), cur.abs())});
+    rep.steps.push_back({block, spearman(ref, cur), spearman(ref.abs(), cur.abs()), r.map});
   }
   return rep;
 }

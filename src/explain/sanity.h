@@ -24,10 +24,12 @@ struct SanityStep {
   std::string block;        // the block randomized at this step (cumulative with the above)
   double spearman = 0;      // rank correlation of the signed maps
   double spearman_abs = 0;  // of their absolute values
+  torch::Tensor map;        // this step's normalized map [H_in, W_in] in [0, 1] (for display)
 };
 struct SanityReport {
   std::string method, layer;
   int64_t target = -1;
+  torch::Tensor base_map;  // the original model's normalized map [H_in, W_in]
   std::vector<SanityStep> steps;
 };
 

@@ -193,13 +193,36 @@ void draw_inspect(UiState& state, ActionQueue& actions, const PanelInputs& in) {
       ImGui::Text("frame %lld, %s @ %s, class %lld (%.0f ms)",
                   static_cast<long long>(s.frame_index), s.method.c_str(), s.layer.c_str(),
                   static_cast<long long>(s.target), s.elapsed_ms);
-      if (ImGui::BeginTable("sanity", 3, ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV)) {
+      const TextureView maps = in.textures ? in.textures->sanity_maps() : TextureView{};
+      const render::GridLayout& lay = in.textures ? in.textures->sanity_layout() : render::GridLayout{};
+      const float thumb = 48.f;
+      // Tile i of the maps atlas as a thumbnail (0 = the original model's map).
+      auto draw_map = [&](int i) {
+        if (!maps || i >= lay.count) return;
+        const float u0 = static_cast<float>(lay.tile_x(i)) / maps.width;
+        const float v0 = static_cast<float>(lay.tile_y(i)) / maps.height;
+        const float u1 = u0 + static_cast<float>(lay.tile_w) / maps.width;
+        const float v1 = v0 + static_cast<float>(lay.tile_h) / maps.height;
+        ImGui::Image(reinterpret_cast<ImTextureID>(static_cast<intptr_t>(maps.id)),
+                     ImVec2(thumb * lay.tile_w / std::max(1, lay.tile_h), thumb), ImVec2(u0, v0),
+                     ImVec2(u1, v1));
+      };
+      if (maps) {
+        ImGui::TextUnformatted("original:");
+        ImGui::SameLine();
+        draw_map(0);
+      }
+      if (ImGui::BeginTable("sanity", 4, ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV)) {
+        ImGui::TableSetupColumn("map", ImGuiTableColumnFlags_WidthFixed, thumb * 1.8f);
         ImGui::TableSetupColumn("randomized through");
         ImGui::TableSetupColumn("spearman", ImGuiTableColumnFlags_WidthFixed, 90.f);
         ImGui::TableSetupColumn("|spearman|", ImGuiTableColumnFlags_WidthFixed, 90.f);
         ImGui::TableHeadersRow();
+        int step = 0;
         for (const app::SanityStep& st : s.steps) {
           ImGui::TableNextRow();
+          ImGui::TableNextColumn();
+          draw_map(++step);
           ImGui::TableNextColumn();
           ImGui::TextUnformatted(st.block.c_str());
           ImGui::TableNextColumn();

@@ -111,6 +111,40 @@ void ResultTextures::update_filters(const app::ModelInfo& info) {
   m_filters_tex.upload_rgb8(m_rgb_scratch.data());
 }
 
+void ResultTextures::update_sanity(const app::SanityResult& sanity, uint64_t generation,
+                                   render::Colormap colormap) {
+  if (generation == m_sanity_generation) return;
+  m_sanity_generation = generation;
+  const app::HostMap& m = sanity.maps;
+  if (m.empty() || m.channels <= 0) {
+    m_sanity_tex.reset();
+    m_sanity_layout = {};
+    return;
+  }
+  // One row per 6 maps keeps the atlas well inside any GL texture size limit.
+  m_sanity_layout = render::GridLayout::make(m.channels, m.width, m.height, 2, std::min(m.channels, 6));
+  const int W = m_sanity_layout.width(), H = m_sanity_layout.height();
+  m_rgb_scratch.assign(static_cast<size_t>(W) * H * 3, 40);
+  const render::Lut lut = render::colormap_lut(colormap);
+  for (int c = 0; c < m.channels; ++c) {
+    const int x0 = m_sanity_layout.tile_x(c), y0 = m_sanity_layout.tile_y(c);
+    for (int y = 0; y < m.height; ++y)
+      for (int x = 0; x < m.width; ++x) {
+        const auto rgb = render::colormap_apply(lut, m.at(c, y, x), render::ValueRange{});
+        uint8_t* px = &m_rgb_scratch[(static_cast<size_t>(y0 + y) * W + x0 + x) * 3];
+        for (int k = 0; k < 3; ++k)
+          px[k] = static_cast<uint8_t>(std::clamp(rgb[k], 0.f, 255.f) + 0.5f);
+      }
+  }
+  m_sanity_tex.ensure(W, H, GL_RGB8);
+  m_sanity_tex.upload_rgb8(m_rgb_scratch.data());
+}
+
+TextureView ResultTextures::sanity_maps() const {
+  if (!m_sanity_tex.id()) return {};
+  return {m_sanity_tex.id(), m_sanity_tex.width(), m_sanity_tex.height()};
+}
+
 TextureView ResultTextures::overlay() const {
   if (!m_shown || !m_overlay_rt.texture()) return {};
   return {m_overlay_rt.texture(), m_overlay_rt.width(), m_overlay_rt.height()};

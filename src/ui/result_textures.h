@@ -39,10 +39,16 @@ class ResultTextures {
   bool update(const std::shared_ptr<const app::FrameResult>& result, const DisplayOptions& opt);
   // Uploads the model's first-layer filter atlas when the model changed.
   void update_filters(const app::ModelInfo& info);
+  // Colors the sanity check's maps (original, then one per step) into one atlas laid out by
+  // sanity_layout(), when a new sanity result arrives (generation changed).
+  void update_sanity(const app::SanityResult& sanity, uint64_t generation,
+                     render::Colormap colormap);
 
   TextureView overlay() const;  // frame + heatmap (frame-sized)
   TextureView grid() const;     // colored channel atlas
   TextureView filters() const;  // first-layer filters (RGB or gray)
+  TextureView sanity_maps() const;  // the sanity maps atlas (tile 0 = original)
+  const render::GridLayout& sanity_layout() const { return m_sanity_layout; }
   const render::GridLayout& grid_layout() const { return m_grid_layout; }
   const std::shared_ptr<const app::FrameResult>& shown() const { return m_shown; }
 
@@ -58,7 +64,9 @@ class ResultTextures {
   std::unique_ptr<gpu::TextureBridge> m_bridge;
   render::OverlayPass m_overlay_pass;
   render::ColormapPass m_colormap_pass;
-  render::Texture2D m_frame_tex, m_filters_tex;
+  render::Texture2D m_frame_tex, m_filters_tex, m_sanity_tex;
+  render::GridLayout m_sanity_layout;
+  uint64_t m_sanity_generation = ~0ull;
   render::RenderTarget m_overlay_rt, m_grid_rt;
   render::GridLayout m_grid_layout;
   std::shared_ptr<const app::FrameResult> m_shown;

@@ -67,6 +67,11 @@ TEST_CASE("sanity check on the current frame reports one Spearman value per rand
     blocks.insert(st["block"].get<std::string>());
   }
   CHECK(blocks.size() == san["steps"].size());  // each step randomizes a new block
+  // One map for the original model plus one per step, at the model's input size (112x112).
+  REQUIRE(san["maps"].size() == 3);
+  CHECK(san["maps"][0].get<size_t>() == san["steps"].size() + 1);
+  CHECK(san["maps"][1] == 112);
+  CHECK(san["maps"][2] == 112);
 }
 
 TEST_CASE("open another input and model while running") {
