@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <set>
 
+#include "capture/indexed_source.h"
 #include "capture/sources.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -22,7 +23,7 @@ bool is_image_name(const std::filesystem::path& p) {
   return exts.count(e) != 0;
 }
 
-class FolderSource final : public FrameSource {
+class FolderSource final : public IndexedSource {
  public:
   explicit FolderSource(const std::string& dir) {
     std::error_code ec;
@@ -47,28 +48,10 @@ class FolderSource final : public FrameSource {
     m_info.height = probe.height;
   }
 
-  const SourceInfo& info() const override { return m_info; }
-  SourceState state() const override { return m_state; }
   int64_t skipped() const override { return static_cast<int64_t>(m_bad.size()); }
 
-  bool next(Frame& out) override {
-    while (m_cursor < m_info.frame_count) {
-      if (load(m_cursor++, out)) {
-        m_state = SourceState::Ok;
-        return true;
-      }
-    }
-    m_state = SourceState::End;
-    return false;
-  }
-  bool seek(int64_t index, Frame& out) override {
-    if (index < 0 || index >= m_info.frame_count)
-      throw Error(m_dir + ": frame " + std::to_string(index) + " out of range (" +
-                  std::to_string(m_info.frame_count) + " images)");
-    m_cursor = index + 1;
-    m_state = SourceState::Ok;
-    return load(index, out);
-  }
+  bool read_frame(int64_t index, Frame& out) override { return load(index, out); }
+  const char* unit() const override { return "images"; }
 
  private:
   bool load(int64_t index, Frame& out) {
@@ -91,10 +74,7 @@ class FolderSource final : public FrameSource {
 
   std::string m_dir;
   std::vector<std::string> m_files;
-  SourceInfo m_info;
   std::set<int64_t> m_bad;
-  int64_t m_cursor = 0;
-  SourceState m_state = SourceState::Ok;
 };
 
 }  // namespace

@@ -22,6 +22,7 @@
 
 #include "capture/ffmpeg_util.h"
 #include "capture/frame_cache.h"
+#include "capture/indexed_source.h"
 #include "capture/sources.h"
 #include "util/error.h"
 #include "util/log.h"
@@ -32,7 +33,7 @@ namespace {
 constexpr int kMaxPacketsWithoutFrame = 4096;  // bounds every decode loop on damaged input
 constexpr int kKeepBehind = 8;                 // frames before a seek target kept for stepping back
 
-class VideoSource final : public FrameSource {
+class VideoSource final : public IndexedSource {
  public:
   VideoSource(const std::string& path, const SourceOptions& opt)
       : m_path(path), m_opt(opt), m_cache(std::max<int64_t>(0, opt.cache_mb) << 20) {
@@ -61,33 +62,12 @@ class VideoSource final : public FrameSource {
     if (m_worker.joinable()) m_worker.join();
   }
 
-  const SourceInfo& info() const override { return m_info; }
-  SourceState state() const override { return m_state; }
   int64_t skipped() const override {
     std::lock_guard<std::mutex> lock(m_missing_mutex);
     return static_cast<int64_t>(m_missing.size()) + m_not_in_file;
   }
 
-  bool next(Frame& out) override {
-    while (m_cursor < m_info.frame_count) {
-      const int64_t i = m_cursor++;
-      if (fetch(i, out)) {
-        m_state = SourceState::Ok;
-        return true;
-      }
-    }
-    m_state = SourceState::End;
-    return false;
-  }
-
-  bool seek(int64_t index, Frame& out) override {
-    if (index < 0 || index >= m_info.frame_count)
-      throw Error(m_path + ": frame " + std::to_string(index) + " out of range (" +
-                  std::to_string(m_info.frame_count) + " frames)");
-    m_cursor = index + 1;
-    m_state = SourceState::Ok;
-    return fetch(index, out);
-  }
+  bool read_frame(int64_t index, Frame& out) override { return fetch(index, out); }
 
   int64_t index_at_time(double seconds) const override {
     const double t = seconds / av_q2d(m_time_base) + 1e-6;
@@ -462,7 +442,6 @@ class VideoSource final : public FrameSource {
   // Fixed after construction.
   std::string m_path;
   SourceOptions m_opt;
-  SourceInfo m_info;
   AVRational m_time_base{1, 1};
   std::vector<int64_t> m_pts;  // sorted: frame i's pts in stream time base
   std::vector<Key> m_keys;     // keyframes by frame index
@@ -475,8 +454,6 @@ class VideoSource final : public FrameSource {
   std::set<int64_t> m_missing;
 
   // Caller's thread only.
-  int64_t m_cursor = 0;
-  SourceState m_state = SourceState::Ok;
 
   // Decode thread only (after construction).
   av::FormatPtr m_fmt;
