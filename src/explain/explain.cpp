@@ -89,8 +89,8 @@ int64_t resolve_target(const torch::Tensor& logits, int64_t requested) {
   return requested >= 0 ? requested : logits.argmax().item<int64_t>();
 }
 
-// One forward pass with the layer tapped. With `grad`, the input requires grad so that autograd
-// records the graph (parameters never do), and the score's gradient is taken to the tap and,
+// One forward pass with the layer tapped. With `grad`, autograd records from the tap on (from the
+// input on with `input_grad`); the score's gradient is taken to the tap and,
 // with `input_grad`, to the input too.
 struct Pass {
   torch::Tensor logits, A, G, dx;
@@ -111,7 +111,8 @@ Pass run_pass(model::Model& model, const torch::Tensor& input, const std::string
     return p;
   }
   torch::AutoGradMode enable(true);
-  auto x = input.detach().requires_grad_(true);
+  // Without an input gradient the model records autograd from the tap on only.
+  auto x = input_grad ? input.detach().requires_grad_(true) : input.detach();
   auto out = model.forward(x, taps, mode);
   p.logits = out.logits[0].detach();
   p.target = resolve_target(p.logits, target);

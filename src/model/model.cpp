@@ -19,6 +19,7 @@
 #include "model/tap_graph.h"
 #include "util/args.h"
 #include "util/error.h"
+#include "util/log.h"
 
 namespace camscope::model {
 namespace {
@@ -76,11 +77,16 @@ std::string type_name(const torch::jit::Module& m) {
 
 class TorchModel final : public Model {
  public:
-  TorchModel(std::string path, Sidecar sidecar, torch::jit::Module module, torch::Device device)
+  TorchModel(std::string path, Sidecar sidecar, torch::jit::Module module, torch::Device device,
+             GraphOptimization optimization)
       : m_path(std::move(path)),
         m_sidecar(std::move(sidecar)),
         m_module(std::move(module)),
-        m_device(device) {}
+        m_device(device),
+        m_optimization(optimization) {
+    for (const auto& p : m_module.parameters()) m_weights.push_back(p);
+    for (const auto& b : m_module.buffers()) m_weights.push_back(b);
+  }
 
   // Validates the module against the sidecar and builds the layer table from one probe forward.
   void inspect();
@@ -115,20 +121,45 @@ class TorchModel final : public Model {
   std::unique_ptr<Model> clone() const override;
 
  private:
-  const TapGraph& tap_graph(const std::vector<std::string>& taps, ReluMode mode, bool strict);
+  // The rewritten forward of one (tap list, ReLU mode) and the copies made from it on demand.
+  struct Compiled {
+    TapGraph taps;
+    bool split_tried = false;
+    SplitTapGraph split;
+    std::shared_ptr<torch::jit::GraphFunction> inference;  // Fast, no autograd
+    uint64_t split_version = 0, inference_version = 0;  // weights_version() they froze
+    // Fast copies are checked against the exact graph on their first input (see agree()).
+    bool split_checked = false, inference_checked = false;
+  };
+  Compiled& compiled(const std::vector<std::string>& taps, ReluMode mode, bool strict);
+  const TapGraph& tap_graph(const std::vector<std::string>& taps, ReluMode mode, bool strict) {
+    return compiled(taps, mode, strict).taps;
+  }
   c10::ivalue::TupleElements run(const TapGraph& tg, const torch::Tensor& x);
+  c10::ivalue::TupleElements run_inference(Compiled& c, const torch::Tensor& x);
+  c10::ivalue::TupleElements run_split(Compiled& c, const torch::Tensor& x);
+  // Sum of the parameters' and buffers' version counters: changes on any in-place write (the
+  // sanity check randomizes weights in place), so graphs with frozen weights are rebuilt.
+  uint64_t weights_version() const {
+    uint64_t v = 0;
+    for (const auto& w : m_weights) v += w.unsafeGetTensorImpl()->version_counter().current_version();
+    return v;
+  }
 
   std::string m_path;
   Sidecar m_sidecar;
   torch::jit::Module m_module;
   torch::Device m_device;
+  GraphOptimization m_optimization;
+  std::vector<torch::Tensor> m_weights;  // the module's parameters and buffers
   std::vector<LayerInfo> m_layers;
   std::map<std::string, size_t> m_layer_index;
   std::vector<std::string> m_layer_paths;
   int64_t m_num_classes = 0;
   std::string m_default_layer;
-  // Rewritten forwards, one per (tap list, ReLU mode); building one costs ~1 ms.
-  std::map<std::pair<std::vector<std::string>, ReluMode>, TapGraph> m_tap_graphs;
+  // Rewritten forwards, one per (tap list, ReLU mode); building one costs ~1 ms (the Fast
+  // copies ~10-50 ms, once).
+  std::map<std::pair<std::vector<std::string>, ReluMode>, Compiled> m_tap_graphs;
 };
 
 std::string TorchModel::device_name() const {
@@ -153,13 +184,15 @@ const LayerInfo& TorchModel::layer(const std::string& path) const {
   throw Error(msg);
 }
 
-const TapGraph& TorchModel::tap_graph(const std::vector<std::string>& taps, ReluMode mode,
-                                      bool strict) {
+TorchModel::Compiled& TorchModel::compiled(const std::vector<std::string>& taps, ReluMode mode,
+                                           bool strict) {
   auto key = std::make_pair(taps, mode);
   auto it = m_tap_graphs.find(key);
   if (it != m_tap_graphs.end()) return it->second;
   try {
-    return m_tap_graphs.emplace(key, build_tap_graph(m_module, taps, mode, strict)).first->second;
+    Compiled c;
+    c.taps = build_tap_graph(m_module, taps, mode, strict);
+    return m_tap_graphs.emplace(key, std::move(c)).first->second;
   } catch (const c10::Error& e) {
     throw Error("cannot rewrite the forward graph for taps: " +
                 first_line(e.what_without_backtrace()));
@@ -172,6 +205,89 @@ c10::ivalue::TupleElements TorchModel::run(const TapGraph& tg, const torch::Tens
   return stack.back().toTupleRef().elements();
 }
 
+// Fast copies against the exact graph, on the first real input they see: float rounding of
+// folded weights stays far below 1e-3 of the values' scale, a wrong kernel does not (LibTorch
+// 1.13's oneDNN clamps were off by whole units). Outputs: forward output, then taps.
+bool agree(const c10::ivalue::TupleElements& fast, const c10::ivalue::TupleElements& exact) {
+  if (fast.size() != exact.size()) return false;
+  for (size_t i = 0; i < fast.size(); ++i) {
+    if (!fast[i].isTensor() || !exact[i].isTensor()) continue;
+    const torch::Tensor a = fast[i].toTensor().detach(), b = exact[i].toTensor().detach();
+    if (a.sizes() != b.sizes()) return false;
+    const double scale = std::max(1.0, b.abs().max().item<double>());
+    if (!((a - b).abs().max().item<double>() <= 1e-3 * scale)) return false;
+  }
+  return true;
+}
+
+c10::ivalue::TupleElements TorchModel::run_inference(Compiled& c, const torch::Tensor& x) {
+  torch::NoGradGuard no_grad;
+  auto run_fast = [&] {
+    torch::jit::Stack stack{m_module._ivalue(), x};
+    c.inference->run(stack);
+    return stack.back().toTupleRef().elements();
+  };
+  const uint64_t version = weights_version();
+  if (!c.inference || c.inference_version != version) {
+    c.inference = inference_graph(c.taps, m_module, m_device);
+    c.inference_version = version;
+    c.inference_checked = false;
+  }
+  if (c.inference_checked) return run_fast();
+  c.inference_checked = true;
+  auto exact = run(c.taps, x);
+  auto out = run_fast();
+  if (agree(out, exact)) return out;
+  log::warn("the oneDNN copy of the model disagrees with its own graph; using ATen kernels");
+  c.inference = inference_graph(c.taps, m_module, m_device, /*onednn=*/false);
+  out = run_fast();
+  return agree(out, exact) ? out : exact;  // (a later call then runs the copy unchecked)
+}
+
+c10::ivalue::TupleElements TorchModel::run_split(Compiled& c, const torch::Tensor& x) {
+  const bool fast = m_optimization == GraphOptimization::Fast;
+  const uint64_t version = fast ? weights_version() : 0;
+  if (!c.split_tried || (fast && c.split_version != version)) {
+    c.split = split_at_tap(c.taps, m_module, m_optimization, m_device);
+    c.split_tried = true;
+    c.split_version = version;
+    c.split_checked = !fast;
+  }
+  // Several taps, or the tap is the input itself: record everything.
+  if (!c.split.valid()) return run(c.taps, x.detach().requires_grad_(true));
+  auto run_split = [&] {
+    torch::jit::Stack stack{m_module._ivalue(), x};
+    {
+      torch::NoGradGuard no_grad;
+      c.split.prefix->run(stack);
+    }
+    auto cut = stack.back().toTupleRef().elements();
+    stack.clear();
+    stack.reserve(cut.size() + 1);
+    stack.emplace_back(m_module._ivalue());
+    // The tap becomes the leaf the gradient is taken to.
+    stack.emplace_back(cut[0].toTensor().detach().requires_grad_(true));
+    for (size_t i = 1; i < cut.size(); ++i) stack.push_back(cut[i]);
+    c.split.suffix->run(stack);
+    return stack.back().toTupleRef().elements();
+  };
+  if (c.split_checked) return run_split();
+  c.split_checked = true;
+  c10::ivalue::TupleElements exact;
+  {
+    torch::NoGradGuard no_grad;
+    exact = run(c.taps, x);
+  }
+  auto out = run_split();
+  if (agree(out, exact)) return out;
+  log::warn("the oneDNN copy of the model disagrees with its own graph; using ATen kernels");
+  c.split = split_at_tap(c.taps, m_module, m_optimization, m_device, /*onednn=*/false);
+  out = run_split();
+  if (agree(out, exact)) return out;
+  c.split = split_at_tap(c.taps, m_module, GraphOptimization::Exact, m_device);
+  return run_split();
+}
+
 ForwardResult TorchModel::forward(const torch::Tensor& x, const std::vector<std::string>& taps,
                                   ReluMode mode) {
   for (const auto& t : taps) layer(t);
@@ -179,16 +295,21 @@ ForwardResult TorchModel::forward(const torch::Tensor& x, const std::vector<std:
   if (x.size(1) != m_sidecar.input.channels())
     throw Error("model input has " + std::to_string(x.size(1)) + " channels, the model takes " +
                 std::to_string(m_sidecar.input.channels()));
-  const TapGraph& tg = tap_graph(taps, mode, /*strict=*/true);
+  Compiled& c = compiled(taps, mode, /*strict=*/true);
   ForwardResult r;
   try {
     torch::Tensor in = x.device() == m_device ? x : x.to(m_device);
-    // Parameters never require grad, so without this nothing would be recorded and the taps
-    // could not be differentiated. The backward of autograd::grad(logit, taps) still stops at
-    // the taps.
-    if (torch::GradMode::is_enabled() && !in.requires_grad() && !taps.empty())
-      in = in.detach().requires_grad_(true);
-    auto out = run(tg, in);
+    const bool fast = m_optimization == GraphOptimization::Fast;
+    c10::ivalue::TupleElements out;
+    if (!torch::GradMode::is_enabled() || (taps.empty() && !in.requires_grad())) {
+      // Nothing to differentiate.
+      out = fast && mode == ReluMode::Normal ? run_inference(c, in) : run(c.taps, in);
+    } else if (!in.requires_grad()) {
+      // A gradient to the tap only: no autograd before it.
+      out = run_split(c, in);
+    } else {
+      out = run(c.taps, in);
+    }
     r.logits = out[0].toTensor();
     for (size_t i = 1; i < out.size(); ++i) r.taps.push_back(out[i].toTensor());
   } catch (const c10::Error& e) {
@@ -285,7 +406,8 @@ void TorchModel::inspect() {
 }
 
 std::unique_ptr<Model> TorchModel::clone() const {
-  auto copy = std::make_unique<TorchModel>(m_path, m_sidecar, m_module.clone(), m_device);
+  auto copy = std::make_unique<TorchModel>(m_path, m_sidecar, m_module.clone(), m_device,
+                                           m_optimization);
   for (auto p : copy->m_module.parameters()) p.set_requires_grad(false);
   copy->m_module.eval();
   copy->m_layers = m_layers;
@@ -329,8 +451,8 @@ std::unique_ptr<Model> Model::load(const Options& opt) {
   module.eval();
   for (auto p : module.parameters()) p.set_requires_grad(false);
 
-  auto model =
-      std::make_unique<TorchModel>(opt.path, std::move(sidecar), std::move(module), device);
+  auto model = std::make_unique<TorchModel>(opt.path, std::move(sidecar), std::move(module),
+                                            device, opt.optimization);
   model->inspect();
   return model;
 }

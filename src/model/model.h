@@ -46,6 +46,14 @@ struct LayerInfo {
 // passes back relu(grad_out) * (x > 0) (DESIGN.md "guidedbp", taken literally: also above max).
 enum class ReluMode { Normal, Guided };
 
+// How the rewritten graphs run. Exact: the model's own ops; maps match eager PyTorch to float
+// rounding of the same ops. Fast: parameters and buffers become constants, convolution + batch
+// norm (and + add/mul by constants) are folded, and on the CPU the part that needs no autograd
+// runs on oneDNN with prepacked weights (like torch.jit.optimize_for_inference); values then
+// differ from the model's own graph by float rounding (~1e-6 relative). Either way a gradient
+// to a tap records autograd only from the earliest tap on.
+enum class GraphOptimization { Exact, Fast };
+
 struct ForwardResult {
   torch::Tensor logits;             // [N, classes]
   std::vector<torch::Tensor> taps;  // one per requested path, the module output as produced
@@ -60,6 +68,7 @@ class Model {
     std::string config_path;      // sidecar; default: M.json beside M.pt when present
     std::string device = "auto";  // auto | cpu | cuda[:N]
     int threads = 0;              // intra-op threads; 0 = all cores
+    GraphOptimization optimization = GraphOptimization::Exact;
   };
   // Loads (eval mode, parameters frozen), validates (channels, [N, classes] logits, finite
   // output for an all-zero input) and lists layers from one probe forward with every module
@@ -87,10 +96,12 @@ class Model {
   // Same for a [H, W, 3] uint8 tensor (any device).
   virtual torch::Tensor preprocess(const torch::Tensor& hwc_u8) const = 0;
 
-  // Forward with taps. With grad mode on (and taps requested) autograd records the graph even
-  // when x does not require grad; parameters never require grad, so
-  // torch::autograd::grad({logit}, taps) reaches the taps only. To get gradients w.r.t. the
-  // input, pass x with requires_grad set. Use torch::NoGradGuard when no gradient is needed.
+  // Forward with taps. With grad mode on and one tap requested (x not requiring grad), autograd
+  // records only from the tap on and the returned tap is a leaf that requires grad, so
+  // torch::autograd::grad({logit}, taps) reaches it (parameters never require grad). With several
+  // taps on different values, the whole graph is recorded. To get gradients w.r.t. the input,
+  // pass x with requires_grad set (everything is recorded). Use torch::NoGradGuard when no
+  // gradient is needed (with GraphOptimization::Fast that runs the oneDNN copy on the CPU).
   //
   // Taps are the submodule's output exactly as produced (an in-place op that later overwrites
   // it, e.g. torchvision's ReLU after bn1, does not change the tap or its gradient). A module

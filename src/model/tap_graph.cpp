@@ -16,24 +16,31 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "model/graph_util.h"
 #include "util/error.h"
 
 namespace camscope::model {
-namespace {
 
 namespace jit = torch::jit;
 using jit::Block;
 using jit::Node;
 using jit::Value;
 
+namespace detail {
+namespace {
+
 std::string join_path(const std::string& parent, const std::string& name) {
   return parent.empty() ? name : parent + "." + name;
 }
+
+}  // namespace
 
 bool is_module_value(const Value* v) {
   auto cls = v->type()->cast<c10::ClassType>();
   return cls && cls->is_module();
 }
+
+namespace {
 
 // Module path of every module-typed value, by following prim::GetAttr chains from `self`.
 void collect_module_paths(Block* block, std::unordered_map<Value*, std::string>& paths) {
@@ -45,6 +52,8 @@ void collect_module_paths(Block* block, std::unordered_map<Value*, std::string>&
     for (Block* b : n->blocks()) collect_module_paths(b, paths);
   }
 }
+
+}  // namespace
 
 std::unordered_map<Value*, std::string> module_paths(jit::Graph& g) {
   std::unordered_map<Value*, std::string> paths;
@@ -74,6 +83,15 @@ jit::Module module_at(const jit::Module& root, const std::string& path) {
   }
   return cur;
 }
+
+}  // namespace detail
+
+namespace {
+
+using detail::for_each_node;
+using detail::module_at;
+using detail::module_paths;
+
 
 // Module attributes of primitive type (flags such as mobilenet's use_res_connect, `training`)
 // become constants, so constant propagation removes branches that only depend on them: a

@@ -39,3 +39,32 @@ TapGraph build_tap_graph(const torch::jit::Module& module, const std::vector<std
 c10::Symbol guided_relu_symbol();
 
 }  // namespace camscope::model
+
+namespace camscope::model {
+
+// A tap graph cut in two at its tap, so that a gradient to the taps needs autograd
+// only after that point (DESIGN.md: backward goes only as far as the taps):
+//   prefix(self, x)            -> tuple(cut values), run under NoGradGuard
+//   suffix(self, cut values)   -> tuple(forward output, taps...), run with autograd
+// Cut value 0 is the tap: the caller passes it as a leaf that requires grad. The other cut
+// values are what the suffix reads from before the cut (a residual branch's input, ...); none of
+// them depends on the tap, so the gradient to it is the one the whole graph gives.
+struct SplitTapGraph {
+  std::shared_ptr<torch::jit::GraphFunction> prefix, suffix;
+  bool valid() const { return prefix != nullptr; }
+};
+
+// Splits `tg` at its tap (GraphOptimization: see model.h). Not valid (no prefix) when there is
+// no tap, the taps are different values, or the tap is the input itself. `onednn` = false keeps
+// Fast's folding but leaves the prefix on ATen's own kernels (the fallback when a oneDNN run
+// disagrees with the exact graph).
+SplitTapGraph split_at_tap(const TapGraph& tg, const torch::jit::Module& module,
+                           GraphOptimization opt, const torch::Device& device, bool onednn = true);
+
+// The whole tap graph optimized for runs without autograd (Fast as above).
+std::shared_ptr<torch::jit::GraphFunction> inference_graph(const TapGraph& tg,
+                                                           const torch::jit::Module& module,
+                                                           const torch::Device& device,
+                                                           bool onednn = true);
+
+}  // namespace camscope::model

@@ -163,3 +163,115 @@ TEST_CASE("layer table of resnet18 agrees with named_modules and the probe shape
     CHECK(m->default_layer() == "layer4");
   }
 }
+
+namespace {
+
+model::Model::Options engine_options(const std::string& path, model::GraphOptimization opt) {
+  model::Model::Options o{path, "", "cpu", 0};
+  o.optimization = opt;
+  return o;
+}
+
+const char* engine_name(model::GraphOptimization opt) {
+  return opt == model::GraphOptimization::Fast ? "fast engine" : "exact engine";
+}
+
+}  // namespace
+
+// The viewer asks for one tap and never for the input's gradient: the model then runs the part
+// before the tap without autograd and hands back the tap as a leaf. Every tap of every model,
+// against the eager references, with the model's own ops (exact) and with frozen, folded,
+// oneDNN weights before the tap (fast; float rounding only, so a looser tolerance).
+TEST_CASE("one tap, input not requiring grad: autograd starts at the tap, exact and fast") {
+  const auto& dir = refs();
+  Json manifest = read_json_file(dir.str("manifest.json"));
+  const torch::Tensor input = load_npy(dir.str("input.npy"));
+  REQUIRE(!input.requires_grad());
+  for (const auto& entry : manifest["models"]) {
+    const std::string name = entry["name"];
+    const auto taps = entry["taps"].get<std::vector<std::string>>();
+    for (const auto& file : entry["files"]) {
+      for (auto opt : {model::GraphOptimization::Exact, model::GraphOptimization::Fast}) {
+        const double tol = opt == model::GraphOptimization::Fast ? 1e-4 : 1e-5;
+        auto m = model::Model::load(engine_options(dir.str(file.get<std::string>()), opt));
+        for (auto mode : {model::ReluMode::Normal, model::ReluMode::Guided}) {
+          const bool guided = mode == model::ReluMode::Guided;
+          const Json& ref = entry[name + (guided ? "_guided" : "_normal")];
+          const int64_t target = ref["target"].get<int64_t>();
+          for (size_t i = 0; i < taps.size(); ++i) {
+            INFO(file.get<std::string>() << ", " << engine_name(opt) << ", "
+                                         << (guided ? "guided" : "normal") << ", tap " << taps[i]);
+            auto r = m->forward(input, {taps[i]}, mode);
+            REQUIRE(r.taps.size() == 1);
+            CHECK(r.taps[0].is_leaf());
+            CHECK(r.taps[0].requires_grad());
+            const torch::Tensor want_logits = load_npy(dir.str(ref["logits"]));
+            const double scale = std::max(1.0, want_logits.abs().max().item<double>());
+            CHECK(max_abs_diff(r.logits, want_logits) <= tol * scale);
+            const torch::Tensor want_act = load_npy(dir.str(ref["acts"][i]));
+            CHECK(max_abs_diff(r.taps[0], want_act) <=
+                  tol * std::max(1.0, want_act.abs().max().item<double>()));
+            auto g = torch::autograd::grad({r.logits[0][target]}, {r.taps[0]});
+            const torch::Tensor want_grad = load_npy(dir.str(ref["grads"][i]));
+            CHECK(max_abs_diff(g[0], want_grad) <=
+                  tol * std::max(1.0, want_grad.abs().max().item<double>()));
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("the exact engine's cut changes nothing: same logits, tap and gradient bit for bit") {
+  const auto& dir = refs();
+  auto m = model::Model::load(
+      engine_options(dir.str("resnet18_script.pt"), model::GraphOptimization::Exact));
+  const torch::Tensor input = load_npy(dir.str("input.npy"));
+  for (const char* tap : {"layer1.0.bn1", "layer2", "layer3.1.conv2", "layer4"}) {
+    INFO(tap);
+    auto whole = m->forward(input.clone().requires_grad_(true), {tap});  // records everything
+    auto cut = m->forward(input, {tap});
+    CHECK(!whole.taps[0].is_leaf());
+    CHECK(cut.taps[0].is_leaf());
+    CHECK(torch::equal(whole.logits, cut.logits));
+    CHECK(torch::equal(whole.taps[0], cut.taps[0]));
+    const int64_t t = whole.logits.argmax(1).item<int64_t>();
+    auto gw = torch::autograd::grad({whole.logits[0][t]}, {whole.taps[0]});
+    auto gc = torch::autograd::grad({cut.logits[0][t]}, {cut.taps[0]});
+    CHECK(torch::equal(gw[0], gc[0]));
+  }
+}
+
+TEST_CASE("fast engine without autograd matches the exact one, and follows in-place weight edits") {
+  const auto& dir = refs();
+  const std::string path = dir.str("resnet18_script.pt");
+  auto exact = model::Model::load(engine_options(path, model::GraphOptimization::Exact));
+  auto fast = model::Model::load(engine_options(path, model::GraphOptimization::Fast));
+  const torch::Tensor input = load_npy(dir.str("input.npy"));
+  torch::NoGradGuard no_grad;
+  const std::vector<std::string> taps{"layer4", "layer1.0.bn1", "layer2.0.downsample"};
+  auto close = [](const model::ForwardResult& a, const model::ForwardResult& b) {
+    double worst = max_abs_diff(a.logits, b.logits) / std::max(1.0, b.logits.abs().max().item<double>());
+    for (size_t i = 0; i < b.taps.size(); ++i)
+      worst = std::max(worst, max_abs_diff(a.taps[i], b.taps[i]) /
+                                  std::max(1.0, b.taps[i].abs().max().item<double>()));
+    return worst;
+  };
+  auto before = exact->forward(input, taps);
+  CHECK(close(fast->forward(input, taps), before) <= 1e-4);
+  CHECK(close(fast->forward(input, {}), exact->forward(input, {})) <= 1e-4);
+
+  // What the sanity check does: overwrite weights in place. The fast engine's folded constants
+  // were made from the old values and must be rebuilt.
+  for (auto* m : {exact.get(), fast.get()}) {
+    for (const auto& p : m->module().named_parameters(/*recurse=*/true))
+      if (p.name.rfind("layer1.0.bn1.", 0) == 0 || p.name.rfind("layer3.", 0) == 0)
+        p.value.copy_(torch::randn(p.value.sizes(), at::detail::createCPUGenerator(11)));
+    for (const auto& b : m->module().named_buffers(/*recurse=*/true))
+      if (b.name == "layer1.0.bn1.running_mean") b.value.add_(0.5);
+  }
+  auto after = exact->forward(input, taps);
+  CHECK(max_abs_diff(after.logits, before.logits) > 1e-3);  // the edit matters
+  CHECK(close(fast->forward(input, taps), after) <= 1e-4);
+  CHECK(close(fast->forward(input, {}), exact->forward(input, {})) <= 1e-4);
+}
