@@ -38,11 +38,13 @@ const char* kBenchHelp =
     "usage: camscope bench [--model M] [--model-config J] [--input SRC] [--method NAME]\n"
     "                      [--layer PATH] [--target top1|INDEX] [--device auto|cpu|cuda]\n"
     "                      [--threads N] [--frames N] [--warmup K] [--grid N] [--json]\n"
+    "                      [--engine fast|exact]\n"
     "Runs decode -> preprocess -> forward -> backward to the tap -> explain -> channel grid ->\n"
     "texture upload -> draw (headless GL) on N frames after K warm-up frames, then reports\n"
     "per-stage p50/p95, end-to-end fps, bytes moved per frame, and the bare model rate\n"
     "(forward + gradient to the same tap) measured in the same run. --grid N shows the N most\n"
-    "active channels (0 = all). Defaults: --frames 50 --warmup 5 --grid 64, all cores.\n";
+    "active channels (0 = all). --engine as for view (the bare model uses the same one).\n"
+    "Defaults: --frames 50 --warmup 5 --grid 64 --engine fast, all cores.\n";
 
 using Clock = std::chrono::steady_clock;
 double ms_between(Clock::time_point a, Clock::time_point b) {
@@ -112,7 +114,7 @@ struct Options {
 Options parse(int argc, const char* const* argv, bool* help) {
   Args args(argc, argv,
             {"model", "model-config", "input", "method", "layer", "target", "device", "threads",
-             "frames", "warmup", "grid"},
+             "frames", "warmup", "grid", "engine"},
             {"json", "help", "verbose"});
   *help = args.flag("help");
   log::set_verbose(args.flag("verbose"));
@@ -122,6 +124,8 @@ Options parse(int argc, const char* const* argv, bool* help) {
   o.pipe.input = args.get("input", "synthetic");
   o.pipe.device = args.get("device", "auto");
   o.pipe.threads = args.get_int("threads", 0);
+  o.pipe.engine = args.get("engine", "fast");
+  model::parse_engine(o.pipe.engine);
   // One entry: a frame is never answered from the cache, so every frame is computed.
   o.pipe.cache_entries = 1;
   o.frames = args.get_int("frames", 50);
@@ -151,8 +155,9 @@ void sync_device(const torch::Device& d) {
   if (d.is_cuda()) torch::cuda::synchronize();
 }
 
-// The model's own cost for one explanation: forward with the tap recorded, then the gradient of
-// the target logit back to the tap only — what every gradient method needs at least.
+// The model's own cost for one explanation: forward with the tap, then the gradient of the
+// target logit back to the tap only — what every gradient method needs at least. Same engine as
+// the pipeline's model, so autograd records from the tap on here too.
 class BareModel {
  public:
   explicit BareModel(const Options& o) {
@@ -161,6 +166,7 @@ class BareModel {
     mo.config_path = o.pipe.model_config;
     mo.device = o.pipe.device;
     mo.threads = o.pipe.threads;
+    mo.optimization = model::parse_engine(o.pipe.engine);
     m_model = model::Model::load(mo);
   }
   model::Model& model() { return *m_model; }
@@ -174,10 +180,10 @@ class BareModel {
     const auto t0 = Clock::now();
     {
       torch::AutoGradMode enable(true);
-      auto x = m_x.detach().requires_grad_(true);
       // No layer (a pixel-space method on a model without one): the gradient goes to the input.
       std::vector<std::string> taps;
       if (!m_layer.empty()) taps.push_back(m_layer);
+      auto x = taps.empty() ? m_x.detach().requires_grad_(true) : m_x;
       auto out = m_model->forward(x, taps);
       const int64_t t = out.logits[0].argmax().item<int64_t>();
       const torch::Tensor wrt = taps.empty() ? x : out.taps.at(0);
@@ -374,6 +380,7 @@ int cmd_bench(int argc, const char* const* argv) {
   out["target"] = o.view.target < 0 ? Json("top1") : Json(o.view.target);
   out["device"] = bare.model().device().str();
   out["device_name"] = bare.model().device_name();
+  out["engine"] = o.pipe.engine;
   out["threads"] = threads;
   out["cores"] = std::thread::hardware_concurrency();
   out["load_average_1m"] = load_average();
@@ -411,10 +418,11 @@ int cmd_bench(int argc, const char* const* argv) {
     std::printf("%s\n", out.dump(2).c_str());
     return 0;
   }
-  std::printf("camscope bench: %s, layer %s, %s on %s (%d threads, %u cores, load %.1f)\n",
-              o.view.method.c_str(), layer.c_str(), out["model"].get<std::string>().c_str(),
-              bare.model().device_name().c_str(), threads, std::thread::hardware_concurrency(),
-              out["load_average_1m"].get<double>());
+  std::printf(
+      "camscope bench: %s, layer %s, %s on %s (%s engine, %d threads, %u cores, load %.1f)\n",
+      o.view.method.c_str(), layer.c_str(), out["model"].get<std::string>().c_str(),
+      bare.model().device_name().c_str(), o.pipe.engine.c_str(), threads,
+      std::thread::hardware_concurrency(), out["load_average_1m"].get<double>());
   std::printf("input %s (%dx%d), %d frames after %d warm-up, grid %d channels, GL %s\n",
               o.pipe.input.c_str(), src.width, src.height, o.frames, o.warmup, first->grid.channels,
               ctx->renderer().c_str());

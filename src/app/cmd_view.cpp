@@ -21,7 +21,7 @@ const char* kViewHelp =
     "                     [--target top1|INDEX] [--device auto|cpu|cuda] [--colormap NAME]\n"
     "                     [--alpha X] [--threshold X] [--size WxH] [--play|--pause]\n"
     "                     [--headless [--frames N] [--screenshot OUT.png]] [--script FILE]\n"
-    "                     [--settings FILE] [--no-settings] [--force]\n"
+    "                     [--settings FILE] [--no-settings] [--force] [--engine fast|exact]\n"
     "  --input        image, folder, video, webcam:N or /dev/videoN, synthetic[:seed]\n"
     "                 (default: synthetic)\n"
     "  --headless     no window: render off-screen (also when no display is found);\n"
@@ -30,6 +30,8 @@ const char* kViewHelp =
     "                 with the script\n"
     "  --settings     settings file (default $XDG_CONFIG_HOME/camscope/settings.json for\n"
     "                 windows; headless runs keep none unless given)\n"
+    "  --engine       fast (default): weights frozen and folded, oneDNN on the CPU before the\n"
+    "                 tap; exact: the model's own ops (maps equal to eager PyTorch's)\n"
     "  --debug-worker-delay-ms N   slow the inference worker (tests of UI responsiveness;\n"
     "                 also env CAMSCOPE_TEST_WORKER_DELAY_MS)\n"
     "keys: F1 in the window lists them.\n";
@@ -51,7 +53,7 @@ int cmd_view(int argc, const char* const* argv) {
   Args args(argc, argv,
             {"input", "frames", "screenshot", "size", "model", "model-config", "layer", "method",
              "target", "device", "colormap", "alpha", "threshold", "script", "settings", "threads",
-             "debug-worker-delay-ms"},
+             "engine", "debug-worker-delay-ms"},
             {"headless", "force", "help", "verbose", "play", "pause", "no-settings"});
   if (args.flag("help")) {
     std::fputs(kViewHelp, stdout);
@@ -75,6 +77,9 @@ int cmd_view(int argc, const char* const* argv) {
   opt.pipeline.device = args.get("device", "auto");
   opt.pipeline.input = args.get("input", "synthetic");
   opt.pipeline.threads = args.get_int("threads", 0);
+  opt.pipeline.engine = args.get("engine", "fast");
+  if (opt.pipeline.engine != "fast" && opt.pipeline.engine != "exact")
+    throw Error("--engine expects exact or fast, got '" + opt.pipeline.engine + "'");
   int delay = 0;
   if (const char* env = std::getenv("CAMSCOPE_TEST_WORKER_DELAY_MS")) delay = std::atoi(env);
   opt.pipeline.worker_delay_ms = args.get_int("debug-worker-delay-ms", delay);

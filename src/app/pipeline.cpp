@@ -173,6 +173,7 @@ std::unique_ptr<model::Model> load_model(const PipelineOptions& opt, const std::
   mo.config_path = opt.model_config;
   mo.device = opt.device;
   mo.threads = opt.threads;
+  mo.optimization = model::parse_engine(opt.engine);
   return model::Model::load(mo);
 }
 

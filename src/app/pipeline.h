@@ -30,6 +30,7 @@ struct PipelineOptions {
   std::string device = "auto";
   std::string input = "synthetic";
   int threads = 0;            // LibTorch intra-op threads; 0 = all cores
+  std::string engine = "fast";  // model::GraphOptimization: "fast" or "exact" 
   size_t cache_entries = 48;  // result LRU
   int worker_delay_ms = 0;    // test hook: extra sleep per computed result
 };

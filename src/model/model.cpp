@@ -420,6 +420,16 @@ std::unique_ptr<Model> TorchModel::clone() const {
 
 }  // namespace
 
+GraphOptimization parse_engine(const std::string& name) {
+  if (name == "exact") return GraphOptimization::Exact;
+  if (name == "fast") return GraphOptimization::Fast;
+  throw Error("--engine expects exact or fast, got '" + name + "'");
+}
+
+const char* engine_name(GraphOptimization opt) {
+  return opt == GraphOptimization::Fast ? "fast" : "exact";
+}
+
 std::unique_ptr<Model> Model::load(const Options& opt) {
   check_model_file(opt.path);
   std::string config = opt.config_path;

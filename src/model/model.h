@@ -53,6 +53,9 @@ enum class ReluMode { Normal, Guided };
 // differ from the model's own graph by float rounding (~1e-6 relative). Either way a gradient
 // to a tap records autograd only from the earliest tap on.
 enum class GraphOptimization { Exact, Fast };
+// The --engine option: "exact" or "fast" (camscope::Error otherwise), and back.
+GraphOptimization parse_engine(const std::string& name);
+const char* engine_name(GraphOptimization opt);
 
 struct ForwardResult {
   torch::Tensor logits;             // [N, classes]

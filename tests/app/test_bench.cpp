@@ -102,6 +102,7 @@ TEST_CASE("bench --frames 3 --json reports every stage, a positive rate and exac
   CHECK(j["method"] == "gradcam");
   CHECK(j["layer"] == "conv2");
   CHECK(j["device"] == "cpu");
+  CHECK(j["engine"] == "fast");  // the default, for the pipeline and the bare model alike
   CHECK(j["threads"] == 1);
   CHECK(j["frames"] == 3);
   CHECK(j["warmup"] == 1);
@@ -190,6 +191,11 @@ TEST_CASE("bench rejects bad options with one line") {
   }
   SUBCASE("negative threads") {
     check_one_line_error(test::camscope(base + "--threads -1"));
+  }
+  SUBCASE("bad engine") {
+    auto r = test::camscope(base + "--engine turbo");
+    check_one_line_error(r);
+    CHECK(r.output.find("--engine") != std::string::npos);
   }
   SUBCASE("bad target") {
     check_one_line_error(test::camscope(base + "--target first"));

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "core/explain_fixture.h"
 #include "explain/cam_math.h"
@@ -224,6 +225,35 @@ TEST_CASE("export of several frames: a folder, a frame range, an MP4 overlay") {
   CHECK(!fs::exists(dir.str("v/cam_000003.npy")));
 }
 
+// The fast engine (frozen, folded weights; oneDNN where no gradient passes) against the exact
+// one, through the CLI: the same maps up to float rounding, and summary.json says which ran.
+TEST_CASE("export --engine fast gives the exact engine's maps") {
+  if (!test::have_explain_fixtures()) return;
+  const std::string fx = test::explain_fixture_dir();
+  test::TempDir dir("export_engine");
+  const std::string img = make_png(dir, "card.png");
+  for (const char* method : {"gradcam", "scorecam", "saliency"}) {
+    INFO(method);
+    std::map<std::string, torch::Tensor> maps;
+    for (const char* engine : {"exact", "fast"}) {
+      const std::string out = dir.str(std::string(method) + "_" + engine);
+      auto r = test::camscope("export --model " + fx + "/tiny.pt --input " + img + " --out " +
+                              out + " --layer relu --raw --overlay none --device cpu --method " +
+                              method + " --engine " + engine);
+      REQUIRE_MESSAGE(r.status == 0, r.output);
+      CHECK(read_json_file(out + "/summary.json")["engine"] == engine);
+      maps[engine] = npy_tensor(out + "/raw_000000.npy");
+    }
+    const double scale = std::max(1.0, maps["exact"].abs().max().item<double>());
+    CHECK((maps["fast"] - maps["exact"]).abs().max().item<double>() <= 1e-4 * scale);
+  }
+  // Default: exact.
+  auto r = test::camscope("export --model " + fx + "/tiny.pt --input " + img + " --out " +
+                          dir.str("default") + " --layer relu --overlay none --device cpu");
+  REQUIRE_MESSAGE(r.status == 0, r.output);
+  CHECK(read_json_file(dir.str("default") + "/summary.json")["engine"] == "exact");
+}
+
 TEST_CASE("export errors are one line, non-zero, and write nothing") {
   if (!test::have_explain_fixtures()) return;
   const std::string fx = test::explain_fixture_dir();
@@ -243,6 +273,7 @@ TEST_CASE("export errors are one line, non-zero, and write nothing") {
   check_one_line_error(test::camscope(base + "--overlay gif --layer relu" + out), "--overlay");
   check_one_line_error(test::camscope(base + "--alpha 1.5 --layer relu" + out), "--alpha");
   check_one_line_error(test::camscope(base + "--colormap jte --layer relu" + out), "jet");
+  check_one_line_error(test::camscope(base + "--engine turbo --layer relu" + out), "--engine");
   check_one_line_error(test::camscope(base + "--frames 3:5 --layer relu" + out), "no frames");
   check_one_line_error(test::camscope(base + "--layer relu"), "--out");
   check_one_line_error(

@@ -172,10 +172,6 @@ model::Model::Options engine_options(const std::string& path, model::GraphOptimi
   return o;
 }
 
-const char* engine_name(model::GraphOptimization opt) {
-  return opt == model::GraphOptimization::Fast ? "fast engine" : "exact engine";
-}
-
 }  // namespace
 
 // The viewer asks for one tap and never for the input's gradient: the model then runs the part
@@ -199,8 +195,9 @@ TEST_CASE("one tap, input not requiring grad: autograd starts at the tap, exact 
           const Json& ref = entry[name + (guided ? "_guided" : "_normal")];
           const int64_t target = ref["target"].get<int64_t>();
           for (size_t i = 0; i < taps.size(); ++i) {
-            INFO(file.get<std::string>() << ", " << engine_name(opt) << ", "
-                                         << (guided ? "guided" : "normal") << ", tap " << taps[i]);
+            INFO(file.get<std::string>() << ", " << std::string(model::engine_name(opt))
+                                         << " engine, " << (guided ? "guided" : "normal")
+                                         << ", tap " << taps[i]);
             auto r = m->forward(input, {taps[i]}, mode);
             REQUIRE(r.taps.size() == 1);
             CHECK(r.taps[0].is_leaf());
