@@ -149,11 +149,47 @@ const std::array<float, 256>& unit_lut() {
   return lut;
 }
 
-// C = 1 (gray) or 3; map[c] = the RGB channel feeding model channel c (BGR reverses them).
-template <int C>
-void resample(const uint8_t* rgb, int width, const InputSpec& spec, const std::array<int, 3>& map,
-              Workspace& ws, float* out) {
+// One input row as [0, 1] floats, model channels interleaved (color first, as the LibTorch
+// path does); Gray: ITU-R 601 luma in float.
+template <ColorMode kColor>
+void convert_row(const uint8_t* src, int n, float* row) {
   const auto& lut = unit_lut();
+  for (int x = 0; x < n; ++x, src += 3) {
+    if constexpr (kColor == ColorMode::Gray) {
+      row[x] = 0.299f * lut[src[0]] + 0.587f * lut[src[1]] + 0.114f * lut[src[2]];
+    } else if constexpr (kColor == ColorMode::BGR) {
+      row[3 * x] = lut[src[2]];
+      row[3 * x + 1] = lut[src[1]];
+      row[3 * x + 2] = lut[src[0]];
+    } else {
+      row[3 * x] = lut[src[0]];
+      row[3 * x + 1] = lut[src[1]];
+      row[3 * x + 2] = lut[src[2]];
+    }
+  }
+}
+
+// Horizontal taps over one converted row (row[0] is input column cols.lo). Each channel sums
+// its taps in order, as LibTorch does.
+template <int C>
+void filter_row(const float* row, const AxisTaps& cols, int out_w, float* dst) {
+  for (int x = 0; x < out_w; ++x, dst += C) {
+    const int* idx = &cols.index[static_cast<size_t>(x) * cols.stride];
+    const float* w = &cols.weight[static_cast<size_t>(x) * cols.stride];
+    const float* p = row + static_cast<ptrdiff_t>(idx[0] - cols.lo) * C;
+    float t[C];
+    for (int c = 0; c < C; ++c) t[c] = p[c] * w[0];
+    for (int k = 1, n = cols.count[x]; k < n; ++k) {
+      p = row + static_cast<ptrdiff_t>(idx[k] - cols.lo) * C;
+      for (int c = 0; c < C; ++c) t[c] += p[c] * w[k];
+    }
+    for (int c = 0; c < C; ++c) dst[c] = t[c];
+  }
+}
+
+template <ColorMode kColor>
+void resample(const uint8_t* rgb, int width, const InputSpec& spec, Workspace& ws, float* out) {
+  constexpr int C = kColor == ColorMode::Gray ? 1 : 3;
   const AxisTaps& rows = ws.rows;
   const AxisTaps& cols = ws.cols;
   const int out_w = spec.width, out_h = spec.height;
@@ -163,31 +199,10 @@ void resample(const uint8_t* rgb, int width, const InputSpec& spec, const std::a
   ws.tmp.resize(static_cast<size_t>(rows.hi - rows.lo) * line);
   ws.acc.resize(line);
 
-  // Horizontal pass over the input rows the vertical taps read, from [0, 1] floats converted
-  // per row (color first, as the LibTorch path does).
+  // Horizontal pass over the input rows the vertical taps read.
   for (int y = rows.lo; y < rows.hi; ++y) {
-    const uint8_t* src = rgb + (static_cast<size_t>(y) * width + cols.lo) * 3;
-    float* row = ws.row.data();
-    for (int x = 0; x < span; ++x, src += 3, row += C) {
-      if constexpr (C == 1) {
-        row[0] = 0.299f * lut[src[0]] + 0.587f * lut[src[1]] + 0.114f * lut[src[2]];
-      } else {
-        row[0] = lut[src[map[0]]];
-        row[1] = lut[src[map[1]]];
-        row[2] = lut[src[map[2]]];
-      }
-    }
-    const float* in = ws.row.data();
-    float* dst = ws.tmp.data() + static_cast<size_t>(y - rows.lo) * line;
-    for (int x = 0; x < out_w; ++x, dst += C) {
-      const int* idx = &cols.index[static_cast<size_t>(x) * cols.stride];
-      const float* w = &cols.weight[static_cast<size_t>(x) * cols.stride];
-      for (int c = 0; c < C; ++c) {
-        float t = in[(idx[0] - cols.lo) * C + c] * w[0];
-        for (int k = 1; k < cols.count[x]; ++k) t += in[(idx[k] - cols.lo) * C + c] * w[k];
-        dst[c] = t;
-      }
-    }
+    convert_row<kColor>(rgb + (static_cast<size_t>(y) * width + cols.lo) * 3, span, ws.row.data());
+    filter_row<C>(ws.row.data(), cols, out_w, ws.tmp.data() + static_cast<size_t>(y - rows.lo) * line);
   }
 
   // Vertical pass, then mean/std into the planar output.
@@ -199,7 +214,8 @@ void resample(const uint8_t* rgb, int width, const InputSpec& spec, const std::a
     const int* idx = &rows.index[static_cast<size_t>(y) * rows.stride];
     const float* w = &rows.weight[static_cast<size_t>(y) * rows.stride];
     const float* r0 = ws.tmp.data() + static_cast<size_t>(idx[0] - rows.lo) * line;
-    for (size_t j = 0; j < line; ++j) acc[j] = r0[j] * w[0];
+    const float w0 = w[0];
+    for (size_t j = 0; j < line; ++j) acc[j] = r0[j] * w0;
     for (int k = 1; k < rows.count[y]; ++k) {
       const float* rk = ws.tmp.data() + static_cast<size_t>(idx[k] - rows.lo) * line;
       const float wk = w[k];
@@ -207,7 +223,8 @@ void resample(const uint8_t* rgb, int width, const InputSpec& spec, const std::a
     }
     for (int c = 0; c < C; ++c) {
       float* dst = out + c * plane + static_cast<size_t>(y) * out_w;
-      for (int x = 0; x < out_w; ++x) dst[x] = (acc[x * C + c] - mean[c]) / std[c];
+      const float m = mean[c], s = std[c];
+      for (int x = 0; x < out_w; ++x) dst[x] = (acc[x * C + c] - m) / s;
     }
   }
 }
@@ -223,12 +240,17 @@ void preprocess_rgb_cpu(const uint8_t* rgb, int width, int height, const InputSp
     throw Error("preprocess: mean and std need " + std::to_string(c) + " values each");
   thread_local Workspace ws;
   ws.plan(width, height, spec);
-  if (spec.color == ColorMode::Gray)
-    resample<1>(rgb, width, spec, {0, 1, 2}, ws, out);
-  else if (spec.color == ColorMode::BGR)
-    resample<3>(rgb, width, spec, {2, 1, 0}, ws, out);
-  else
-    resample<3>(rgb, width, spec, {0, 1, 2}, ws, out);
+  switch (spec.color) {
+    case ColorMode::RGB:
+      resample<ColorMode::RGB>(rgb, width, spec, ws, out);
+      break;
+    case ColorMode::BGR:
+      resample<ColorMode::BGR>(rgb, width, spec, ws, out);
+      break;
+    case ColorMode::Gray:
+      resample<ColorMode::Gray>(rgb, width, spec, ws, out);
+      break;
+  }
 }
 
 }  // namespace camscope::model

@@ -165,7 +165,7 @@ TEST_CASE("CPU path vs LibTorch path: time per 640x360 frame -> 224x224 (printed
     const double torch_ms =
         ms_per_call(20, [&] { model::preprocess_frame_torch(frame, spec, torch::kCPU); });
     const double cpu_ms = ms_per_call(20, [&] { model::preprocess_frame(frame, spec, torch::kCPU); });
-    MESSAGE((resize == ResizeMode::Stretch ? "stretch" : "center_crop")
+    MESSAGE(std::string(resize == ResizeMode::Stretch ? "stretch" : "center_crop")
             << ": LibTorch path " << torch_ms << " ms (" << at::get_num_threads()
             << " intra-op threads), CPU path " << cpu_ms << " ms (1 thread)");
   }
