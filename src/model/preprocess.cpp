@@ -69,7 +69,8 @@ torch::Tensor InputPool::acquire(const InputSpec& spec) {
   if (slot == m_slots.end())
     slot = std::find_if(m_slots.begin(), m_slots.end(),
                         [&](const torch::Tensor& t) { return !usable(t); });
-  if (slot == m_slots.end()) slot = m_slots.begin() + static_cast<ptrdiff_t>(m_next++ % m_slots.size());
+  if (slot == m_slots.end())
+    slot = m_slots.begin() + static_cast<ptrdiff_t>(m_next++ % m_slots.size());
   *slot = torch::empty({1, spec.channels(), spec.height, spec.width}, torch::kFloat32);
   ++m_allocations;
   g_pool_allocations.fetch_add(1, std::memory_order_relaxed);

@@ -91,8 +91,8 @@ void antialiased_taps(int64_t in, int64_t out, int64_t first, int64_t n, AxisTap
     float total = 0;
     for (int64_t j = 0; j < xsize; ++j) {
       idx[j] = static_cast<int>(xmin + j);
-      w[j] = triangle(static_cast<float>(
-          (static_cast<float>(j + xmin) - center + 0.5) * static_cast<double>(invscale)));
+      w[j] = triangle(static_cast<float>((static_cast<float>(j + xmin) - center + 0.5) *
+                                         static_cast<double>(invscale)));
       total += w[j];
     }
     if (total != 0)
@@ -202,7 +202,8 @@ void resample(const uint8_t* rgb, int width, const InputSpec& spec, Workspace& w
   // Horizontal pass over the input rows the vertical taps read.
   for (int y = rows.lo; y < rows.hi; ++y) {
     convert_row<kColor>(rgb + (static_cast<size_t>(y) * width + cols.lo) * 3, span, ws.row.data());
-    filter_row<C>(ws.row.data(), cols, out_w, ws.tmp.data() + static_cast<size_t>(y - rows.lo) * line);
+    filter_row<C>(ws.row.data(), cols, out_w,
+                  ws.tmp.data() + static_cast<size_t>(y - rows.lo) * line);
   }
 
   // Vertical pass, then mean/std into the planar output.

@@ -57,11 +57,11 @@ double ms_per_call(int n, const std::function<void()>& f) {
 }  // namespace
 
 TEST_CASE("CPU path equals the LibTorch path: shrink, enlarge, mixed, crops, odd sizes") {
-  const std::vector<std::pair<int, int>> frames{{1, 1},     {3, 517},    {606, 517}, {1080, 1920},
-                                                {360, 640}, {17, 13},    {224, 224}, {200, 300},
+  const std::vector<std::pair<int, int>> frames{{1, 1},     {3, 517},   {606, 517}, {1080, 1920},
+                                                {360, 640}, {17, 13},   {224, 224}, {200, 300},
                                                 {97, 2},    {224, 1000}};
-  const std::vector<std::pair<int, int>> targets{{224, 224}, {112, 112}, {96, 96}, {50, 300},
-                                                 {1, 7}};
+  const std::vector<std::pair<int, int>> targets{
+      {224, 224}, {112, 112}, {96, 96}, {50, 300}, {1, 7}};
   uint64_t seed = 1;
   int cases = 0;
   float worst = 0;
@@ -144,12 +144,10 @@ TEST_CASE("CPU path: a pooled input is never overwritten while anyone holds it")
 
 TEST_CASE("CPU path: bad frames and specs are errors") {
   InputSpec spec;
-  CHECK_THROWS_AS(model::preprocess_frame(torch::zeros({5, 5, 4}, torch::kUInt8), spec,
-                                          torch::kCPU),
-                  Error);
-  CHECK_THROWS_AS(model::preprocess_frame(torch::zeros({0, 5, 3}, torch::kUInt8), spec,
-                                          torch::kCPU),
-                  Error);
+  CHECK_THROWS_AS(
+      model::preprocess_frame(torch::zeros({5, 5, 4}, torch::kUInt8), spec, torch::kCPU), Error);
+  CHECK_THROWS_AS(
+      model::preprocess_frame(torch::zeros({0, 5, 3}, torch::kUInt8), spec, torch::kCPU), Error);
   CHECK_THROWS_AS(model::preprocess_rgb_cpu(nullptr, 5, 5, spec, nullptr), Error);
   InputSpec bad = spec;
   bad.mean = {0.5f};
@@ -164,7 +162,8 @@ TEST_CASE("CPU path vs LibTorch path: time per 640x360 frame -> 224x224 (printed
     InputSpec spec = make_spec(224, 224, ColorMode::RGB, resize, true);
     const double torch_ms =
         ms_per_call(20, [&] { model::preprocess_frame_torch(frame, spec, torch::kCPU); });
-    const double cpu_ms = ms_per_call(20, [&] { model::preprocess_frame(frame, spec, torch::kCPU); });
+    const double cpu_ms =
+        ms_per_call(20, [&] { model::preprocess_frame(frame, spec, torch::kCPU); });
     MESSAGE(std::string(resize == ResizeMode::Stretch ? "stretch" : "center_crop")
             << ": LibTorch path " << torch_ms << " ms (" << at::get_num_threads()
             << " intra-op threads), CPU path " << cpu_ms << " ms (1 thread)");
