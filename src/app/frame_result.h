@@ -134,6 +134,9 @@ struct PipelineStats {
   uint64_t computed = 0, cache_hits = 0, errors = 0;
   size_t cache_size = 0;
   bool worker_busy = false;
+  // Frames, preprocessed inputs, cache entries and results allocated because none was free for
+  // reuse: flat in steady playback once the cache is full.
+  uint64_t buffer_allocations = 0;
 };
 
 }  // namespace camscope::app

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <condition_variable>
 #include <cstdlib>
+#include <limits>
 #include <mutex>
 #include <numeric>
 #include <thread>
@@ -11,6 +12,7 @@
 #include <torch/script.h>
 
 #include "app/lru_cache.h"
+#include "app/recycler.h"
 #include "explain/channels.h"
 #include "explain/explain.h"
 #include "explain/model_probe.h"
@@ -42,40 +44,6 @@ struct ResultKey {
   }
 };
 
-// What a computed frame leaves behind: everything a FrameResult is derived from, on the host.
-// Decoded frames are recycled: when the last holder (result, cache entry, GL thread) lets go,
-// the frame returns here with its RGB buffer, and the next decode fills that buffer again
-// (sources assign into the Frame they are given), so steady playback allocates no
-// W x H x 3 buffers. Each frame's deleter keeps the pool alive, so frames may outlive the
-// pipeline.
-class FramePool : public std::enable_shared_from_this<FramePool> {
- public:
-  std::shared_ptr<capture::Frame> acquire() {
-    std::unique_ptr<capture::Frame> f;
-    {
-      std::lock_guard<std::mutex> lk(m_mu);
-      if (!m_free.empty()) {
-        f = std::move(m_free.back());
-        m_free.pop_back();
-      }
-    }
-    if (!f) f = std::make_unique<capture::Frame>();
-    std::shared_ptr<FramePool> self = shared_from_this();
-    return std::shared_ptr<capture::Frame>(f.release(),
-                                           [self](capture::Frame* p) { self->release(p); });
-  }
-
- private:
-  void release(capture::Frame* p) {
-    std::unique_ptr<capture::Frame> f(p);
-    std::lock_guard<std::mutex> lk(m_mu);
-    if (m_free.size() < kKeep) m_free.push_back(std::move(f));
-  }
-  static constexpr size_t kKeep = 8;  // more than the frames in flight at once
-  std::mutex m_mu;
-  std::vector<std::unique_ptr<capture::Frame>> m_free;
-};
-
 // A frame preprocessed ahead of the worker, valid for one model generation.
 struct Prepared {
   torch::Tensor x;
@@ -100,12 +68,54 @@ struct CacheEntry {
 };
 using EntryPtr = std::shared_ptr<const CacheEntry>;
 
-HostMap to_host(const torch::Tensor& t, uint64_t* bytes_to_host) {
-  HostMap m;
-  if (!t.defined()) return m;
+// Empties a vector, keeping its storage for the next fill.
+template <class V>
+void keep_storage(V& dst, V& src) {
+  dst = std::move(src);
+  dst.clear();
+}
+
+// Released cache entries and results get their default values back, except that the vectors
+// keep their storage (any field added later is reset too).
+void reset_entry(CacheEntry& e) {
+  CacheEntry old = std::move(e);
+  e = CacheEntry{};
+  keep_storage(e.map.values, old.map.values);
+  keep_storage(e.channels.values, old.channels.values);
+  keep_storage(e.channel_mean, old.channel_mean);
+  keep_storage(e.channel_weight, old.channel_weight);
+  keep_storage(e.activation_shape, old.activation_shape);
+  keep_storage(e.top, old.top);
+  keep_storage(e.activation_hist.counts, old.activation_hist.counts);
+  keep_storage(e.gradient_hist.counts, old.gradient_hist.counts);
+  keep_storage(e.se_gates, old.se_gates);
+  keep_storage(e.timings_ms, old.timings_ms);
+}
+
+void reset_result(FrameResult& r) {
+  FrameResult old = std::move(r);
+  r = FrameResult{};
+  keep_storage(r.map.values, old.map.values);
+  keep_storage(r.grid.values, old.grid.values);
+  keep_storage(r.grid_channels, old.grid_channels);
+  keep_storage(r.channel_mean, old.channel_mean);
+  keep_storage(r.channel_weight, old.channel_weight);
+  keep_storage(r.se_gates, old.se_gates);
+  keep_storage(r.activation_shape, old.activation_shape);
+  keep_storage(r.top, old.top);
+  keep_storage(r.activation_hist.counts, old.activation_hist.counts);
+  keep_storage(r.gradient_hist.counts, old.gradient_hist.counts);
+  keep_storage(r.timings_ms, old.timings_ms);
+}
+
+// Into m (its storage reused); an undefined or odd-shaped tensor leaves m empty.
+void to_host(const torch::Tensor& t, uint64_t* bytes_to_host, HostMap& m) {
+  m.channels = m.height = m.width = 0;
+  m.values.clear();
+  if (!t.defined()) return;
   torch::Tensor c = t.detach().to(torch::kFloat);
   if (c.dim() == 2) c = c.unsqueeze(0);
-  if (c.dim() != 3) return m;
+  if (c.dim() != 3) return;
   if (!c.device().is_cpu()) {
     c = c.to(torch::kCPU);
     *bytes_to_host += static_cast<uint64_t>(c.numel()) * sizeof(float);
@@ -115,18 +125,20 @@ HostMap to_host(const torch::Tensor& t, uint64_t* bytes_to_host) {
   m.height = static_cast<int>(c.size(1));
   m.width = static_cast<int>(c.size(2));
   m.values.assign(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
-  return m;
 }
 
-std::vector<float> to_vector(const torch::Tensor& t) {
-  if (!t.defined()) return {};
+void to_vector(const torch::Tensor& t, std::vector<float>& v) {
+  v.clear();
+  if (!t.defined()) return;
   torch::Tensor c = t.detach().to(torch::kCPU, torch::kFloat).contiguous().view(-1);
-  return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+  v.assign(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
 }
 
-Histogram histogram(const torch::Tensor& t, bool gradient) {
-  Histogram h;
-  if (!t.defined() || t.numel() == 0) return h;
+void histogram(const torch::Tensor& t, bool gradient, Histogram& h) {
+  h.counts.clear();
+  h.lo = h.hi = 0;
+  h.mean = h.std = h.dead_fraction = 0;
+  if (!t.defined() || t.numel() == 0) return;
   explain::Stats st = explain::tensor_stats(t.detach(), 48, gradient);
   h.lo = static_cast<float>(st.lo);
   h.hi = static_cast<float>(st.hi);
@@ -134,7 +146,6 @@ Histogram histogram(const torch::Tensor& t, bool gradient) {
   h.std = st.std;
   h.dead_fraction = st.dead_fraction;
   h.counts.assign(st.histogram.begin(), st.histogram.end());
-  return h;
 }
 
 std::shared_ptr<ModelInfo> describe(const model::Model& m, uint64_t generation) {
@@ -160,7 +171,7 @@ std::shared_ptr<ModelInfo> describe(const model::Model& m, uint64_t generation) 
     info->filter_count = static_cast<int>(w.size(0));
     info->filter_size = static_cast<int>(w.size(2));
     uint64_t ignored = 0;
-    info->filters = to_host(explain::make_grid(w, 0, 1, 0.5), &ignored);
+    to_host(explain::make_grid(w, 0, 1, 0.5), &ignored, info->filters);
   } catch (const std::exception&) {
     // No convolution (or an odd one): the filters tab says so.
   }
@@ -237,7 +248,18 @@ struct Pipeline::Impl {
   double ahead_decode_ms = 0;
   Prepared ahead_input;
   int64_t next_pos = 0;  // the index the source's next() returns
-  std::shared_ptr<FramePool> frame_pool = std::make_shared<FramePool>();
+
+  // Recycled buffers, so steady playback allocates none of its own: decoded frames (the next
+  // decode refills a released frame's RGB buffer: sources assign into the Frame they are
+  // given), cache entries, results and the capture thread's preprocessed inputs (at most four
+  // alive: being written, published, read ahead, at the worker).
+  std::shared_ptr<Recycler<capture::Frame>> frame_pool = Recycler<capture::Frame>::create(8);
+  std::shared_ptr<Recycler<CacheEntry>> entry_pool = Recycler<CacheEntry>::create(4, reset_entry);
+  std::shared_ptr<Recycler<FrameResult>> result_pool =
+      Recycler<FrameResult>::create(4, reset_result);
+  model::InputPool input_pool{4};  // capture thread only
+  uint64_t input_allocations = 0;  // input_pool's, copied under the lock
+  std::vector<float> sort_keys;    // worker only: derive()'s grid order
 
   // What the capture thread needs to preprocess for the current model (copied under the lock,
   // so it never touches the worker-owned model).
@@ -373,7 +395,8 @@ void Pipeline::Impl::capture_loop() {
       try {
         torch::Tensor hwc =
             torch::from_blob(f->rgb.data(), {f->height, f->width, 3}, torch::kUInt8);
-        pre.x = model::preprocess_frame(hwc, spec, device);
+        if (device.is_cpu()) pre.x = input_pool.acquire(spec);
+        model::preprocess_frame(hwc, spec, device, pre.x);
         pre.ms = ms_since(t1);
         pre.model_generation = generation;
       } catch (const std::exception&) {
@@ -382,6 +405,7 @@ void Pipeline::Impl::capture_loop() {
     }
 
     lk.lock();
+    input_allocations = input_pool.allocations();
     if (src != source.get()) continue;  // the input changed meanwhile
     source_state = src->state();
     if (!is_live) next_pos = target + 1;
@@ -433,14 +457,17 @@ void Pipeline::Impl::add_gates(model::Model& m, const torch::Tensor& x, CacheEnt
   const auto t0 = Clock::now();
   torch::NoGradGuard no_grad;
   std::vector<torch::Tensor> gates = explain::channel_gates(m, x, gate_paths);
-  for (size_t i = 0; i < gates.size(); ++i)
-    e.se_gates.emplace_back(gate_paths[i], to_vector(gates[i]));
+  e.se_gates.resize(gates.size());
+  for (size_t i = 0; i < gates.size(); ++i) {
+    e.se_gates[i].first = gate_paths[i];
+    to_vector(gates[i], e.se_gates[i].second);
+  }
   e.timings_ms.emplace_back("se_gates", ms_since(t0));
 }
 
 EntryPtr Pipeline::Impl::compute(model::Model& m, const capture::Frame& f, double decode_ms,
                                  const Prepared& pre, uint64_t generation, const ViewParams& p) {
-  auto e = std::make_shared<CacheEntry>();
+  std::shared_ptr<CacheEntry> e = entry_pool->acquire();
   e->timings_ms.emplace_back("decode", decode_ms);
   auto t0 = Clock::now();
   torch::Tensor x;
@@ -472,30 +499,30 @@ EntryPtr Pipeline::Impl::compute(model::Model& m, const capture::Frame& f, doubl
   t0 = Clock::now();
   e->layer = r.layer;
   e->target = r.target;
-  e->map = to_host(r.map, &e->bytes_to_host);
+  to_host(r.map, &e->bytes_to_host, e->map);
   if (r.logits.defined()) {
-    torch::Tensor logits = r.logits.detach().to(torch::kCPU, torch::kFloat).view(-1);
+    torch::Tensor logits = r.logits.detach().to(torch::kCPU, torch::kFloat).contiguous().view(-1);
     if (r.target >= 0 && r.target < logits.numel())
-      e->target_logit = logits[r.target].item<double>();
+      e->target_logit = logits.data_ptr<float>()[r.target];
     for (const auto& [cls, prob] : explain::top_classes(logits, 5))
       e->top.push_back(ClassScore{cls, m.label(cls), prob});
   }
   torch::Tensor a = r.activation;
   if (a.defined() && a.dim() == 4 && a.size(0) == 1) a = a.squeeze(0);
   if (a.defined() && a.dim() == 3) {
-    e->activation_shape = a.sizes().vec();
+    e->activation_shape.assign(a.sizes().begin(), a.sizes().end());
     torch::Tensor ad = a.detach().to(torch::kFloat);
-    e->channel_mean = to_vector(explain::channel_mean(ad));
+    to_vector(explain::channel_mean(ad), e->channel_mean);
     if (r.channel_weights.defined())
-      e->channel_weight = to_vector(r.channel_weights);
+      to_vector(r.channel_weights, e->channel_weight);
     else if (r.gradient.defined() && r.gradient.numel() == ad.numel())
-      e->channel_weight = to_vector(r.gradient.detach().to(torch::kFloat).view_as(ad).mean({1, 2}));
+      to_vector(r.gradient.detach().to(torch::kFloat).view_as(ad).mean({1, 2}), e->channel_weight);
     // Per-channel min-max on the model's device; one host copy of the normalized stack.
-    e->channels = to_host(explain::normalize_channels(ad), &e->bytes_to_host);
-    e->activation_hist = histogram(ad, false);
-    e->gradient_hist = histogram(r.gradient, true);
+    to_host(explain::normalize_channels(ad), &e->bytes_to_host, e->channels);
+    histogram(ad, false, e->activation_hist);
+    histogram(r.gradient, true, e->gradient_hist);
   } else if (a.defined()) {
-    e->activation_shape = a.sizes().vec();
+    e->activation_shape.assign(a.sizes().begin(), a.sizes().end());
   }
   e->timings_ms.emplace_back("grid", ms_since(t0));
   if (p.se_gates) add_gates(m, x, *e);
@@ -504,7 +531,7 @@ EntryPtr Pipeline::Impl::compute(model::Model& m, const capture::Frame& f, doubl
 
 std::shared_ptr<FrameResult> Pipeline::Impl::derive(const CacheEntry& e, const ViewParams& p,
                                                     int64_t index, bool from_cache, uint64_t req) {
-  auto r = std::make_shared<FrameResult>();
+  std::shared_ptr<FrameResult> r = result_pool->acquire();
   r->request_serial = req;
   r->params = p;
   r->params.layer = e.layer.empty() ? p.layer : e.layer;
@@ -529,18 +556,25 @@ std::shared_ptr<FrameResult> Pipeline::Impl::derive(const CacheEntry& e, const V
 
   const HostMap& ch = e.channels;
   if (!ch.empty()) {
-    std::vector<int> order(static_cast<size_t>(ch.channels));
+    std::vector<int>& order = r->grid_channels;
+    order.resize(static_cast<size_t>(ch.channels));
     std::iota(order.begin(), order.end(), 0);
     const std::vector<float>* key = nullptr;
     if (p.grid_sort == GridSort::Activation) key = &e.channel_mean;
     if (p.grid_sort == GridSort::Weight)
       key = e.channel_weight.empty() ? &e.channel_mean : &e.channel_weight;
-    if (key && key->size() == order.size())
-      std::stable_sort(order.begin(), order.end(),
-                       [&](int x, int y) { return (*key)[x] > (*key)[y]; });
+    if (key && key->size() == order.size()) {
+      // Descending, ties by index: what a stable sort gives, without its scratch allocation.
+      // NaN sorts last, so the order stays a strict weak one.
+      std::vector<float>& k = sort_keys;
+      k.resize(key->size());
+      for (size_t i = 0; i < k.size(); ++i)
+        k[i] = std::isnan((*key)[i]) ? -std::numeric_limits<float>::infinity() : (*key)[i];
+      std::sort(order.begin(), order.end(),
+                [&](int x, int y) { return k[x] > k[y] || (k[x] == k[y] && x < y); });
+    }
     if (p.grid_top_k > 0 && static_cast<size_t>(p.grid_top_k) < order.size())
       order.resize(static_cast<size_t>(p.grid_top_k));
-    r->grid_channels = order;
     r->grid.channels = static_cast<int>(order.size());
     r->grid.height = ch.height;
     r->grid.width = ch.width;
@@ -683,7 +717,7 @@ void Pipeline::Impl::worker_loop() {
         e = std::const_pointer_cast<CacheEntry>(
             compute(*m, *f, decode_ms, pre, compute_generation, p));
       } catch (const std::exception& ex) {
-        e = std::make_shared<CacheEntry>();
+        e = entry_pool->acquire();
         std::string msg = ex.what();
         auto nl = msg.find('\n');
         e->error = nl == std::string::npos ? msg : msg.substr(0, nl);
@@ -708,7 +742,8 @@ void Pipeline::Impl::worker_loop() {
         // Cached before the SE tab was opened: add the gates once, keep them in the cache.
         model::Model* m = model.get();
         lk.unlock();
-        auto e = std::make_shared<CacheEntry>(*entry);
+        std::shared_ptr<CacheEntry> e = entry_pool->acquire();
+        *e = *entry;
         try {
           add_gates(*m, m->preprocess(e->frame->rgb.data(), e->frame->width, e->frame->height), *e);
         } catch (const std::exception& ex) {
@@ -883,7 +918,10 @@ std::string Pipeline::status() const {
 
 PipelineStats Pipeline::stats() const {
   std::lock_guard<std::mutex> lk(m->mu);
-  return m->stats;
+  PipelineStats s = m->stats;
+  s.buffer_allocations = m->frame_pool->allocations() + m->entry_pool->allocations() +
+                         m->result_pool->allocations() + m->input_allocations;
+  return s;
 }
 
 }  // namespace camscope::app
