@@ -6,11 +6,14 @@
 #   bench/compare.sh                      # 50 frames, 5 warm-up, all cores, 1 round
 #   FRAMES=100 ROUNDS=3 bench/compare.sh  # more samples; rounds alternate camscope / Python
 #
-# OpenMP waiting: both programs run with OMP_WAIT_POLICY=PASSIVE unless you set it. With
-# libgomp's default (spin before sleeping), an OpenMP team on an oversubscribed machine spends
-# its time slices spinning at barriers: Python's forward pass got 4x slower than with PASSIVE on
-# the shared 2-core machine, and camscope's in-process bare-model measurement (a second team
-# beside the worker's) swung by 3x between runs. PASSIVE applies equally to both sides.
+# Engine: camscope runs with --engine fast (its default for view and bench: weights frozen and
+# folded, oneDNN before the tap; ENGINE=exact runs the model's own ops). The bare model in the
+# same run uses the same engine. The Python recipe is what it is: eager TorchScript + hooks.
+#
+# OpenMP waiting: both programs inherit OMP_WAIT_POLICY from the environment (libgomp's default
+# when unset, the faster one on a quiet machine). On an oversubscribed machine,
+# OMP_WAIT_POLICY=PASSIVE keeps spinning team threads from eating the time slices the others
+# need; whatever is set applies equally to both sides and is recorded in compare.json.
 #
 # Each round runs camscope first, then Python, so a change in the machine's load between
 # rounds hits both; the reported figures are the medians over rounds. Raw JSON lands in
@@ -26,7 +29,7 @@ rounds=${ROUNDS:-1}
 method=gradcam
 grid=${GRID:-64}
 py=/usr/bin/python3
-export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
+engine=${ENGINE:-fast}
 
 BENCH_OUT="$out" "$here/make_assets.sh"
 bin=${CAMSCOPE_BIN:-"$root/build/camscope"}
@@ -37,7 +40,7 @@ clip="$out/clip_640x360.mp4"
 for r in $(seq 1 "$rounds"); do
   echo "round $r/$rounds: camscope bench ($frames frames, $threads threads)..." >&2
   "$bin" bench --model "$model" --input "$clip" --method "$method" --frames "$frames" \
-    --warmup "$warmup" --threads "$threads" --grid "$grid" --device cpu --json \
+    --warmup "$warmup" --threads "$threads" --grid "$grid" --device cpu --engine "$engine" --json \
     > "$out/compare_${r}_camscope.json"
   echo "round $r/$rounds: python baseline..." >&2
   "$py" "$here/python_baseline.py" --model "$model" --input "$clip" --frames "$frames" \
@@ -60,7 +63,8 @@ speedup_p50 = med(p["frame_ms"]["p50"] / c["stages_ms"]["frame"]["p50"] for c, p
 c0, p0 = cs[0], ps[0]
 summary = {
     "model": c0["model"], "input": c0["input"], "method": c0["method"], "layer": c0["layer"],
-    "device": c0["device"], "threads": c0["threads"], "frames": c0["frames"],
+    "device": c0["device"], "engine": c0.get("engine", ""), "threads": c0["threads"],
+    "frames": c0["frames"],
     "warmup": c0["warmup"], "rounds": rounds, "grid_channels": c0["grid"]["channels"],
     "load_average_1m": [c["load_average_1m"] for c in cs],
     "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", ""),
@@ -74,8 +78,8 @@ ok = lambda v, t: "meets" if v >= t else "BELOW"
 print(f"model {c0['model']} layer {c0['layer']}, input {c0['input']} "
       f"{c0['source']['size'][0]}x{c0['source']['size'][1]}, {c0['method']} + "
       f"{c0['grid']['channels']}-channel grid")
-print(f"device {c0['device']}, {c0['threads']} threads, {c0['frames']} frames after "
-      f"{c0['warmup']} warm-up, {rounds} round(s), load average {summary['load_average_1m']}, "
+print(f"device {c0['device']}, {c0.get('engine', '?')} engine, {c0['threads']} threads, "
+      f"{c0['frames']} frames after {c0['warmup']} warm-up, {rounds} round(s), load average {summary['load_average_1m']}, "
       f"OMP_WAIT_POLICY={summary['omp_wait_policy'] or '(default)'}")
 print(f"  camscope end to end   {c_fps:8.2f} fps")
 print(f"  bare model            {b_fps:8.2f} fps  (forward + gradient to the tap, same run)")
