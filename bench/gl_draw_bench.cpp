@@ -3,7 +3,7 @@
 // the bench's shapes (640x360 frame, 224x224 map, 64 channels of 7x7).
 //
 //   gl_draw_bench [--frames N] [--warmup K] [--size WxH] [--map WxH] [--grid N] [--tile T]
-//                 [--vary result|options|none] [--load T] [--hash] [--dump FILE]
+//                 [--vary result|options|none] [--alpha A] [--load T] [--hash] [--dump FILE]
 //
 // Per frame it reports wall time (upload and draw as `camscope bench` splits them) and the
 // CPU time the process spent on it (llvmpipe's rasterizer threads included, the load
@@ -106,6 +106,7 @@ uint64_t fnv(uint64_t h, const std::vector<uint8_t>& px) {
 int main(int argc, char** argv) try {
   int frames = 200, warmup = 10, fw = 640, fh = 360, mw = 224, mh = 224, grid = 64, tile = 7;
   int load = 0;
+  float alpha = 0.5f;
   std::string vary = "result";
   bool hash = false;
   std::string dump;
@@ -123,6 +124,7 @@ int main(int argc, char** argv) try {
     else if (a == "--tile") tile = std::atoi(next());
     else if (a == "--vary") vary = next();
     else if (a == "--load") load = std::atoi(next());
+    else if (a == "--alpha") alpha = static_cast<float>(std::atof(next()));
     else if (a == "--hash") hash = true;
     else if (a == "--dump") dump = next();
     else throw Error("unknown option " + a);
@@ -171,6 +173,7 @@ int main(int argc, char** argv) try {
   auto run_t0 = Clock::now();
   uint64_t work0 = 0;
   ui::DisplayOptions opt;
+  opt.alpha = alpha;
   for (int i = 0; i < warmup + frames; ++i) {
     if (i == warmup) {
       work0 = work.load();
@@ -178,7 +181,7 @@ int main(int argc, char** argv) try {
     }
     std::shared_ptr<const app::FrameResult> r = results[0];
     if (vary == "result") r = results[static_cast<size_t>(i) % results.size()];
-    if (vary == "options") opt.alpha = (i % 2) ? 0.5f : 0.6f;
+    if (vary == "options") opt.alpha = (i % 2) ? alpha : alpha + 0.1f;
     const double c0 = gl_cpu_ms();
     const auto t0 = Clock::now();
     textures.update(r, opt);

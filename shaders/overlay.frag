@@ -16,7 +16,12 @@ void main() {
 #else
   vec3 frame = texture(u_frame, uv).rgb;
 #endif
+#ifdef FRAME_ONLY
+  // Alpha 0: mix(frame, heat, 0.0) is the frame.
+  color = vec4(frame, 1.0);
+#else
   float t = normalized_value(texture(u_map, uv).r);
   float a = t >= u_threshold ? u_alpha : 0.0;
   color = vec4(mix(frame, lut_color(t), a), 1.0);
+#endif
 }

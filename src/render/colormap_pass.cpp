@@ -102,8 +102,11 @@ OverlayPass::Program::Program(gl::ProgramHandle p)
 }
 
 OverlayPass::OverlayPass()
-    : m_filtered(load_map_program("overlay")),
-      m_exact(load_map_program("overlay", "#define FRAME_TEXEL_EXACT 1\n")),
+    : m_programs{Program(load_map_program("overlay")),
+                 Program(load_map_program("overlay", "#define FRAME_TEXEL_EXACT\n")),
+                 Program(load_map_program("overlay", "#define FRAME_ONLY\n")),
+                 Program(load_map_program("overlay",
+                                          "#define FRAME_TEXEL_EXACT\n#define FRAME_ONLY\n"))},
       m_vao(gl::VertexArrayHandle::create()) {}
 
 void OverlayPass::render(const FrameTexture& frame, const MapTexture& map, const OverlayParams& p,
@@ -111,7 +114,7 @@ void OverlayPass::render(const FrameTexture& frame, const MapTexture& map, const
   if (!frame.id || !map.id) throw Error("overlay pass: missing frame or map texture");
   if (!(p.alpha >= 0.f && p.alpha <= 1.f)) throw Error("overlay alpha must be in [0, 1]");
   const bool exact = frame.width == target.width() && frame.height == target.height();
-  const Program& prog = exact ? m_exact : m_filtered;
+  const Program& prog = m_programs[(exact ? 1 : 0) | (p.alpha == 0.f ? 2 : 0)];
   glUseProgram(prog.prog.id());
   prog.range.set(p.range);
   glUniform1f(prog.alpha, p.alpha);

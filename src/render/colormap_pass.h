@@ -72,10 +72,11 @@ class ColormapPass {
 class OverlayPass {
  public:
   OverlayPass();
-  // `frame` is an RGB8 texture; the target is usually frame-sized. When the frame's size is
-  // given and equals the target's, each fragment reads its own frame texel instead of filtering
-  // (the same value: bilinear sampling at texel centers returns the texel), which on a software
-  // rasterizer saves the filter's cost on every pixel.
+  // `frame` is an RGB8 texture; the target is usually frame-sized. Two cheaper shader variants
+  // give the same pixels for less work per pixel, which a software rasterizer (llvmpipe) pays
+  // on the CPU the model also needs: when the frame's size is given and equals the target's,
+  // each fragment reads its own frame texel instead of filtering (bilinear sampling at texel
+  // centers returns the texel); with alpha 0 the map is not sampled (the result is the frame).
   void render(const FrameTexture& frame, const MapTexture& map, const OverlayParams& params,
               RenderTarget& target);
   void render(GLuint frame, const MapTexture& map, const OverlayParams& params,
@@ -90,7 +91,8 @@ class OverlayPass {
     GLint alpha = -1, threshold = -1;
     explicit Program(gl::ProgramHandle p);
   };
-  Program m_filtered, m_exact;  // frame sampled bilinearly / fetched texel by texel
+  // Index: 1 = frame fetched texel by texel (else sampled bilinearly), 2 = frame only.
+  std::array<Program, 4> m_programs;
   gl::VertexArrayHandle m_vao;
   LutTexture m_lut;
 };
