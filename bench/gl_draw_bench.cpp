@@ -7,7 +7,8 @@
 //
 // Per frame it reports wall time (upload and draw as `camscope bench` splits them) and the
 // CPU time the process spent on it (llvmpipe's rasterizer threads included, the load
-// threads' time taken out), which is what the GL thread takes from the inference worker on a small machine.
+// threads' time taken out), which is what the GL thread takes from the inference worker on a small
+// machine.
 // --load T runs T busy threads (a stand-in for the worker's OpenMP team) and reports how much
 // work they got done per second. --hash prints a hash of every overlay and grid pixel drawn,
 // to check that a change leaves the displayed pixels identical; --dump writes the first 8
@@ -116,18 +117,30 @@ int main(int argc, char** argv) try {
       if (i + 1 >= argc) throw Error(a + " needs a value");
       return argv[++i];
     };
-    if (a == "--frames") frames = std::atoi(next());
-    else if (a == "--warmup") warmup = std::atoi(next());
-    else if (a == "--size") parse_size(next(), &fw, &fh);
-    else if (a == "--map") parse_size(next(), &mw, &mh);
-    else if (a == "--grid") grid = std::atoi(next());
-    else if (a == "--tile") tile = std::atoi(next());
-    else if (a == "--vary") vary = next();
-    else if (a == "--load") load = std::atoi(next());
-    else if (a == "--alpha") alpha = static_cast<float>(std::atof(next()));
-    else if (a == "--hash") hash = true;
-    else if (a == "--dump") dump = next();
-    else throw Error("unknown option " + a);
+    if (a == "--frames")
+      frames = std::atoi(next());
+    else if (a == "--warmup")
+      warmup = std::atoi(next());
+    else if (a == "--size")
+      parse_size(next(), &fw, &fh);
+    else if (a == "--map")
+      parse_size(next(), &mw, &mh);
+    else if (a == "--grid")
+      grid = std::atoi(next());
+    else if (a == "--tile")
+      tile = std::atoi(next());
+    else if (a == "--vary")
+      vary = next();
+    else if (a == "--load")
+      load = std::atoi(next());
+    else if (a == "--alpha")
+      alpha = static_cast<float>(std::atof(next()));
+    else if (a == "--hash")
+      hash = true;
+    else if (a == "--dump")
+      dump = next();
+    else
+      throw Error("unknown option " + a);
   }
   if (frames <= 0 || warmup < 0 || grid < 0 || tile <= 0 || load < 0)
     throw Error("bad numeric option");
@@ -191,7 +204,8 @@ int main(int argc, char** argv) try {
     if (!dump.empty() && i < 8) {
       textures.read_overlay(px);
       std::FILE* f = std::fopen(dump.c_str(), i == 0 ? "wb" : "ab");
-      if (!f || std::fwrite(px.data(), 1, px.size(), f) != px.size()) throw Error("cannot write " + dump);
+      if (!f || std::fwrite(px.data(), 1, px.size(), f) != px.size())
+        throw Error("cannot write " + dump);
       std::fclose(f);
     }
     if (hash) {
@@ -218,16 +232,18 @@ int main(int argc, char** argv) try {
   for (auto& t : loaders) t.join();
 
   const char* lp = std::getenv("LP_NUM_THREADS");
-  std::printf("gl_draw_bench: %s, LP_NUM_THREADS=%s, frame %dx%d, map %dx%d, grid %d x %d^2, "
-              "vary %s, %d frames, %d load threads\n",
-              ctx->renderer().c_str(), lp ? lp : "(unset)", fw, fh, mw, mh, grid, tile,
-              vary.c_str(), frames, load);
+  std::printf(
+      "gl_draw_bench: %s, LP_NUM_THREADS=%s, frame %dx%d, map %dx%d, grid %d x %d^2, "
+      "vary %s, %d frames, %d load threads\n",
+      ctx->renderer().c_str(), lp ? lp : "(unset)", fw, fh, mw, mh, grid, tile, vary.c_str(),
+      frames, load);
   report("upload (wall)", upload);
   report("draw (wall)", draw);
   report("update+finish (wall)", total);
   report("CPU (GL side)", cpu);
   if (load > 0)
-    std::printf("  load work: %.1f units/s per thread\n", static_cast<double>(work.load() - work0) / run_s / load);
+    std::printf("  load work: %.1f units/s per thread\n",
+                static_cast<double>(work.load() - work0) / run_s / load);
   if (hash) std::printf("  pixel hash: %016llx\n", static_cast<unsigned long long>(h));
   return 0;
 } catch (const std::exception& e) {

@@ -73,15 +73,15 @@ void check_overlay_is_frame(const ui::ResultTextures& t, const capture::Frame& f
 }
 
 // Alpha 1, threshold 0: the overlay is the colormapped map (within the passes' 1 LSB).
-void check_overlay_is_map(const ui::ResultTextures& t, const app::HostMap& m,
-                          render::Colormap cm) {
+void check_overlay_is_map(const ui::ResultTextures& t, const app::HostMap& m, render::Colormap cm) {
   std::vector<uint8_t> px;
   t.read_overlay(px);
   const render::Lut lut = render::colormap_lut(cm);
   int bad = 0;
   for (int i = 0; i < kW * kH; ++i) {
     const auto rgb = render::colormap_apply(lut, m.values[i], render::ValueRange{});
-    for (int c = 0; c < 3; ++c) bad += std::abs(px[i * 4 + c] - static_cast<int>(rgb[c] + 0.5f)) > 1;
+    for (int c = 0; c < 3; ++c)
+      bad += std::abs(px[i * 4 + c] - static_cast<int>(rgb[c] + 0.5f)) > 1;
   }
   CHECK(bad == 0);
 }
@@ -98,7 +98,8 @@ void check_grid(const ui::ResultTextures& t, const app::HostMap& g, render::Colo
       for (int x = 0; x < kTile; ++x) {
         const auto rgb = render::colormap_apply(lut, g.at(ch, y, x), render::ValueRange{});
         const size_t o = (static_cast<size_t>(L.tile_y(ch) + y) * L.width() + L.tile_x(ch) + x) * 4;
-        for (int c = 0; c < 3; ++c) bad += std::abs(px[o + c] - static_cast<int>(rgb[c] + 0.5f)) > 1;
+        for (int c = 0; c < 3; ++c)
+          bad += std::abs(px[o + c] - static_cast<int>(rgb[c] + 0.5f)) > 1;
       }
   CHECK(bad == 0);
 }
