@@ -9,8 +9,19 @@ uniform float u_alpha;
 uniform float u_threshold;
 
 void main() {
+#ifdef FRAME_TEXEL_EXACT
+  // Target and frame have the same size: this fragment's own texel, what bilinear sampling at
+  // its center returns, without the filter.
+  vec3 frame = texelFetch(u_frame, ivec2(gl_FragCoord.xy), 0).rgb;
+#else
   vec3 frame = texture(u_frame, uv).rgb;
+#endif
+#ifdef FRAME_ONLY
+  // Alpha 0: mix(frame, heat, 0.0) is the frame.
+  color = vec4(frame, 1.0);
+#else
   float t = normalized_value(texture(u_map, uv).r);
   float a = t >= u_threshold ? u_alpha : 0.0;
   color = vec4(mix(frame, lut_color(t), a), 1.0);
+#endif
 }

@@ -1,6 +1,7 @@
 #include "render/colormap_pass.h"
 
 #include <cmath>
+#include <utility>
 
 #include "render/shader.h"
 #include "util/error.h"
@@ -9,9 +10,10 @@
 namespace camscope::render {
 namespace {
 
-gl::ProgramHandle load_map_program(const std::string& name) {
+gl::ProgramHandle load_map_program(const std::string& name, const std::string& defines = "") {
   const std::string dir = gl::shader_dir();
-  const std::string fs = "#version 330 core\n" + read_text_file(dir + "/colormap_common.glsl") +
+  const std::string fs = "#version 330 core\n" + defines +
+                         read_text_file(dir + "/colormap_common.glsl") +
                          read_text_file(dir + "/" + name + ".frag");
   return gl::build_program(gl::fullscreen_vertex_shader(), fs, name);
 }
@@ -87,28 +89,37 @@ void ColormapPass::render(const MapTexture& map, const ColormapParams& p, Render
   glUseProgram(0);
 }
 
-OverlayPass::OverlayPass()
-    : m_prog(load_map_program("overlay")),
-      m_vao(gl::VertexArrayHandle::create()),
-      m_range(m_prog.id()),
-      m_alpha(glGetUniformLocation(m_prog.id(), "u_alpha")),
-      m_threshold(glGetUniformLocation(m_prog.id(), "u_threshold")) {
-  glUseProgram(m_prog.id());
-  glUniform1i(glGetUniformLocation(m_prog.id(), "u_frame"), 0);
-  glUniform1i(glGetUniformLocation(m_prog.id(), "u_map"), 1);
-  glUniform1i(glGetUniformLocation(m_prog.id(), "u_lut"), 2);
+OverlayPass::Program::Program(gl::ProgramHandle p)
+    : prog(std::move(p)),
+      range(prog.id()),
+      alpha(glGetUniformLocation(prog.id(), "u_alpha")),
+      threshold(glGetUniformLocation(prog.id(), "u_threshold")) {
+  glUseProgram(prog.id());
+  glUniform1i(glGetUniformLocation(prog.id(), "u_frame"), 0);
+  glUniform1i(glGetUniformLocation(prog.id(), "u_map"), 1);
+  glUniform1i(glGetUniformLocation(prog.id(), "u_lut"), 2);
   glUseProgram(0);
 }
 
-void OverlayPass::render(GLuint frame, const MapTexture& map, const OverlayParams& p,
+OverlayPass::OverlayPass()
+    : m_programs{Program(load_map_program("overlay")),
+                 Program(load_map_program("overlay", "#define FRAME_TEXEL_EXACT\n")),
+                 Program(load_map_program("overlay", "#define FRAME_ONLY\n")),
+                 Program(load_map_program("overlay",
+                                          "#define FRAME_TEXEL_EXACT\n#define FRAME_ONLY\n"))},
+      m_vao(gl::VertexArrayHandle::create()) {}
+
+void OverlayPass::render(const FrameTexture& frame, const MapTexture& map, const OverlayParams& p,
                          RenderTarget& target) {
-  if (!frame || !map.id) throw Error("overlay pass: missing frame or map texture");
+  if (!frame.id || !map.id) throw Error("overlay pass: missing frame or map texture");
   if (!(p.alpha >= 0.f && p.alpha <= 1.f)) throw Error("overlay alpha must be in [0, 1]");
-  glUseProgram(m_prog.id());
-  m_range.set(p.range);
-  glUniform1f(m_alpha, p.alpha);
-  glUniform1f(m_threshold, p.threshold);
-  bind_map(frame, GL_TEXTURE0, GL_LINEAR);
+  const bool exact = frame.width == target.width() && frame.height == target.height();
+  const Program& prog = m_programs[(exact ? 1 : 0) | (p.alpha == 0.f ? 2 : 0)];
+  glUseProgram(prog.prog.id());
+  prog.range.set(p.range);
+  glUniform1f(prog.alpha, p.alpha);
+  glUniform1f(prog.threshold, p.threshold);
+  bind_map(frame.id, GL_TEXTURE0, GL_LINEAR);
   bind_map(map.id, GL_TEXTURE1, GL_LINEAR);
   m_lut.bind(p.colormap, GL_TEXTURE2);
   target.bind();

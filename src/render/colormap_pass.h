@@ -17,6 +17,12 @@ struct MapTexture {
   int width = 0, height = 0;
 };
 
+// A frame texture with its size (RGB8 or RGBA8).
+struct FrameTexture {
+  GLuint id = 0;
+  int width = 0, height = 0;  // 0: unknown
+};
+
 struct ColormapParams {
   Colormap colormap = Colormap::Jet;
   ValueRange range;
@@ -66,16 +72,29 @@ class ColormapPass {
 class OverlayPass {
  public:
   OverlayPass();
-  // `frame` is an RGB8 texture; the target is usually frame-sized.
-  void render(GLuint frame, const MapTexture& map, const OverlayParams& params,
+  // `frame` is an RGB8 texture; the target is usually frame-sized. Two cheaper shader variants
+  // give the same pixels for less work per pixel, which a software rasterizer (llvmpipe) pays
+  // on the CPU the model also needs: when the frame's size is given and equals the target's,
+  // each fragment reads its own frame texel instead of filtering (bilinear sampling at texel
+  // centers returns the texel); with alpha 0 the map is not sampled (the result is the frame).
+  void render(const FrameTexture& frame, const MapTexture& map, const OverlayParams& params,
               RenderTarget& target);
+  void render(GLuint frame, const MapTexture& map, const OverlayParams& params,
+              RenderTarget& target) {
+    render(FrameTexture{frame, 0, 0}, map, params, target);
+  }
 
  private:
-  gl::ProgramHandle m_prog;
+  struct Program {
+    gl::ProgramHandle prog;
+    RangeUniforms range;
+    GLint alpha = -1, threshold = -1;
+    explicit Program(gl::ProgramHandle p);
+  };
+  // Index: 1 = frame fetched texel by texel (else sampled bilinearly), 2 = frame only.
+  std::array<Program, 4> m_programs;
   gl::VertexArrayHandle m_vao;
   LutTexture m_lut;
-  RangeUniforms m_range;
-  GLint m_alpha = -1, m_threshold = -1;
 };
 
 }  // namespace camscope::render

@@ -20,15 +20,23 @@ bool ResultTextures::update(const std::shared_ptr<const app::FrameResult>& resul
                             const DisplayOptions& opt) {
   const bool new_result = result && result != m_shown;
   if (!new_result && opt == m_options) return false;
+  // The grid's colors depend on the colormap only: alpha, threshold and the overlay switch
+  // leave it as it is.
+  const bool grid_dirty = new_result || opt.colormap != m_options.colormap;
   m_options = opt;
   if (new_result) {
     const auto t0 = Clock::now();
     m_shown = result;
     const app::FrameResult& r = *result;
     uint64_t bytes = 0;
-    if (r.frame && r.frame->valid()) {
+    // Results of the same frame (another method, layer or target on a paused frame) share its
+    // immutable pixels: they are in the texture already. Holding the pointer keeps a new frame
+    // from ever being taken for the old one at a reused address.
+    if (r.frame && r.frame->valid() && r.frame != m_uploaded_frame) {
       m_frame_tex.ensure(r.frame->width, r.frame->height, GL_RGB8);
       m_frame_tex.upload_rgb8(r.frame->rgb.data());
+      m_uploaded_frame = r.frame;
+      ++m_frame_uploads;
       bytes += r.frame->rgb.size();
     }
     gpu::MapDesc maps[2];
@@ -75,10 +83,10 @@ bool ResultTextures::update(const std::shared_ptr<const app::FrameResult>& resul
   op.colormap = opt.colormap;
   op.alpha = m_have_map && opt.overlay ? std::clamp(opt.alpha, 0.f, 1.f) : 0.f;
   op.threshold = opt.threshold;
-  m_overlay_pass.render(m_frame_tex.id(),
-                        render::MapTexture{map_tex.id, map_tex.width, map_tex.height}, op,
-                        m_overlay_rt);
-  if (m_have_grid) {
+  m_overlay_pass.render(
+      render::FrameTexture{m_frame_tex.id(), m_frame_tex.width(), m_frame_tex.height()},
+      render::MapTexture{map_tex.id, map_tex.width, map_tex.height}, op, m_overlay_rt);
+  if (m_have_grid && grid_dirty) {
     const gpu::BridgeTexture g = m_bridge->texture(1);
     m_grid_rt.resize(g.width, g.height);
     render::ColormapParams cp;
@@ -87,7 +95,9 @@ bool ResultTextures::update(const std::shared_ptr<const app::FrameResult>& resul
     cp.grid = m_grid_layout;
     cp.border_color = {0.12f, 0.12f, 0.14f, 1.f};
     m_colormap_pass.render(render::MapTexture{g.id, g.width, g.height}, cp, m_grid_rt);
+    ++m_grid_draws;
   }
+  ++m_overlay_draws;
   m_draw_ms = ms_since(t1);
   return true;
 }

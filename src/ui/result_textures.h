@@ -55,6 +55,12 @@ class ResultTextures {
   double upload_ms() const { return m_upload_ms; }  // of the last update that uploaded
   double draw_ms() const { return m_draw_ms; }
   uint64_t bytes_to_gl() const { return m_bytes_to_gl; }  // of the last upload
+  // Passes drawn and frame texture uploads since creation: each is redone only when its
+  // inputs changed (the grid ignores alpha, threshold and the overlay switch; results of the
+  // same frame share its upload).
+  long overlay_draws() const { return m_overlay_draws; }
+  long grid_draws() const { return m_grid_draws; }
+  long frame_uploads() const { return m_frame_uploads; }
   const gpu::TextureBridge& bridge() const { return *m_bridge; }
 
   // Reads the overlay texture back (RGBA8, top row first) into `out`, resized as needed.
@@ -70,12 +76,14 @@ class ResultTextures {
   render::RenderTarget m_overlay_rt, m_grid_rt;
   render::GridLayout m_grid_layout;
   std::shared_ptr<const app::FrameResult> m_shown;
+  std::shared_ptr<const capture::Frame> m_uploaded_frame;  // what m_frame_tex holds
   DisplayOptions m_options;
   uint64_t m_filters_generation = 0;
   bool m_have_map = false, m_have_grid = false;
   std::vector<uint8_t> m_rgb_scratch;
   double m_upload_ms = 0, m_draw_ms = 0;
   uint64_t m_bytes_to_gl = 0;
+  long m_overlay_draws = 0, m_grid_draws = 0, m_frame_uploads = 0;
 };
 
 }  // namespace camscope::ui
