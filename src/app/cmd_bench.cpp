@@ -239,9 +239,18 @@ int cmd_bench(int argc, const char* const* argv) {
   ui::ResultTextures textures;
   ui::DisplayOptions display;
 
-  // A second copy of the model for the bare rate, loaded with the same options.
-  BareModel bare(o);
   Pipeline pipe(o.pipe, o.view);
+  // A second copy of the model for the bare rate, loaded with the same options. Everything it
+  // runs runs on the pipeline's worker thread, between frames: a second OpenMP master thread
+  // would slow both (util/off_thread.h).
+  std::unique_ptr<BareModel> bare_ptr;
+  pipe.run_on_worker([&] { bare_ptr = std::make_unique<BareModel>(o); });
+  BareModel& bare = *bare_ptr;
+  auto bare_step_ms = [&] {
+    double ms = 0;
+    pipe.run_on_worker([&] { ms = bare.step_ms(); });
+    return ms;
+  };
   const int threads =
       o.pipe.threads > 0 ? o.pipe.threads : static_cast<int>(std::thread::hardware_concurrency());
   at::set_num_threads(threads);  // process-wide: the worker's intra-op pool follows it
@@ -284,16 +293,16 @@ int cmd_bench(int argc, const char* const* argv) {
     last_serial = r->serial;
     if (i == 0) {
       first = r;
-      bare.prepare(r->params.layer, *r->frame);
-      for (int k = 0; k < std::max(1, o.warmup); ++k) bare.step_ms();
+      pipe.run_on_worker([&] { bare.prepare(r->params.layer, *r->frame); });
+      for (int k = 0; k < std::max(1, o.warmup); ++k) bare_step_ms();
     }
-    // One bare-model step per timed frame, taken while the pipeline has nothing in flight: the
-    // two rates are sampled under the same machine load, however it drifts (a shared machine's
-    // load swings both by 2x within seconds). Its time is taken out of the frame interval.
+    // One bare-model step per timed frame, taken on the worker while it has nothing else to do:
+    // the two rates are sampled under the same machine load, however it drifts (a shared
+    // machine's load swings both by 2x within seconds). Its time is taken out of the interval.
     double bare_step = 0;
     if (i >= o.warmup) {
       const auto b0 = Clock::now();
-      bare_ms.push_back(bare.step_ms());
+      bare_ms.push_back(bare_step_ms());
       bare_step = ms_between(b0, Clock::now());
     }
     // Ask for the next frame before drawing this one: the capture thread decodes it and the
@@ -353,9 +362,11 @@ int cmd_bench(int argc, const char* const* argv) {
     const int batch = explain::Request{}.scorecam_batch;
     const int64_t K = act_shape[0];
     const int64_t passes = (K + batch - 1) / batch;
-    bare.batched_forward_ms(batch);  // warm-up
     std::vector<double> fwd;
-    for (int i = 0; i < 3; ++i) fwd.push_back(bare.batched_forward_ms(batch));
+    pipe.run_on_worker([&] {
+      bare.batched_forward_ms(batch);  // warm-up
+      for (int i = 0; i < 3; ++i) fwd.push_back(bare.batched_forward_ms(batch));
+    });
     const Summary fs = summarize(fwd);
     const Summary is = summarize(inference_ms);
     scorecam = Json{{"channels", K},

@@ -3,11 +3,14 @@
 #include <algorithm>
 #include <cmath>
 #include <condition_variable>
+#include <exception>
+#include <functional>
 #include <cstdlib>
 #include <limits>
 #include <mutex>
 #include <numeric>
 #include <thread>
+#include <utility>
 
 #include <torch/script.h>
 
@@ -22,6 +25,7 @@
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/log.h"
+#include "util/off_thread.h"
 
 namespace camscope::app {
 namespace {
@@ -274,6 +278,11 @@ struct Pipeline::Impl {
   std::string status;
 
   std::thread capture_thread, worker_thread;
+
+  // run_on_worker(): one task at a time, run by the worker between requests.
+  std::function<void()> task;
+  bool task_pending = false, task_done = false;
+  std::exception_ptr task_error;
 
   explicit Impl(const PipelineOptions& o) : opt(o), cache(o.cache_entries) {}
 
@@ -639,10 +648,26 @@ void Pipeline::Impl::worker_loop() {
   uint64_t done_req = 0, done_frame = 0;
   while (!stop) {
     cv_worker.wait(lk, [&] {
-      return stop || has_pending_model || (sanity_requested && result) || req_serial != seen_req ||
-             frame_serial != seen_frame;
+      return stop || task_pending || has_pending_model || (sanity_requested && result) ||
+             req_serial != seen_req || frame_serial != seen_frame;
     });
     if (stop) break;
+    if (task_pending) {
+      task_pending = false;
+      std::function<void()> fn = std::move(task);
+      lk.unlock();
+      std::exception_ptr err;
+      try {
+        fn();
+      } catch (...) {
+        err = std::current_exception();
+      }
+      lk.lock();
+      task_error = err;
+      task_done = true;
+      cv_result.notify_all();
+      continue;
+    }
     if (sanity_requested && !has_pending_model && result && result->frame) {
       run_sanity_locked(lk);
       continue;
@@ -777,15 +802,19 @@ Pipeline::Pipeline(const PipelineOptions& opt, const ViewParams& params)
   // The input first: a bad path is reported before the model spends time loading.
   m->source = capture::open_source(opt.input);
   m->source_info = m->source->info();
-  m->model = load_model(opt, opt.model);
-  m->info = describe(*m->model, m->model_generation);
-  m->set_input_spec();
-  m->gate_paths = explain::find_channel_gates(*m->model);
-  explain::parse_method(params.method);                      // throws with suggestions
-  if (!params.layer.empty()) m->model->layer(params.layer);  // throws with suggestions
-  if (params.target >= m->model->num_classes())
-    throw Error("--target " + std::to_string(params.target) + " is out of range (the model has " +
-                std::to_string(m->model->num_classes()) + " classes)");
+  // Torch work off this (GL) thread: see util/off_thread.h.
+  run_off_thread([&] {
+    m->model = load_model(opt, opt.model);
+    m->info = describe(*m->model, m->model_generation);
+    m->set_input_spec();
+    m->gate_paths = explain::find_channel_gates(*m->model);
+    explain::parse_method(params.method);                      // throws with suggestions
+    if (!params.layer.empty()) m->model->layer(params.layer);  // throws with suggestions
+    if (params.target >= m->model->num_classes())
+      throw Error("--target " + std::to_string(params.target) +
+                  " is out of range (the model has " +
+                  std::to_string(m->model->num_classes()) + " classes)");
+  });
   m->params = params;
   m->capture_thread = std::thread([this] { m->capture_loop(); });
   m->worker_thread = std::thread([this] { m->worker_loop(); });
@@ -871,6 +900,20 @@ std::shared_ptr<const FrameResult> Pipeline::wait_current(std::chrono::milliseco
   });
   if (!ok || m->stop) return nullptr;
   return m->result;
+}
+
+void Pipeline::run_on_worker(std::function<void()> fn) {
+  std::unique_lock<std::mutex> lk(m->mu);
+  m->cv_result.wait(lk, [&] { return m->stop || !m->task_pending; });
+  if (m->stop) throw Error("the pipeline is shutting down");
+  m->task = std::move(fn);
+  m->task_pending = true;
+  m->task_done = false;
+  m->cv_worker.notify_all();
+  m->cv_result.wait(lk, [&] { return m->stop || m->task_done; });
+  if (!m->task_done) throw Error("the pipeline is shutting down");
+  m->task_done = false;
+  if (m->task_error) std::rethrow_exception(std::exchange(m->task_error, nullptr));
 }
 
 void Pipeline::run_sanity() {

@@ -15,6 +15,7 @@
 //   auto r = p.wait_current(5s);      // blocks until the current request is answered
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -69,6 +70,11 @@ class Pipeline {
   // Blocks until a result answering the current request is published and no model or input
   // is being opened (or timeout: nullptr). A failed open counts as finished: see status().
   std::shared_ptr<const FrameResult> wait_current(std::chrono::milliseconds timeout);
+
+  // Runs fn on the inference worker between requests and waits for it (rethrowing what it
+  // threw). For torch work that must share the worker's OpenMP team: `bench` times the bare
+  // model here (see util/off_thread.h for why a second OpenMP thread costs every team).
+  void run_on_worker(std::function<void()> fn);
 
   // Runs the sanity check on the current frame and params after the current work (async).
   void run_sanity();
