@@ -130,7 +130,10 @@ class TorchModel final : public Model {
     uint64_t split_version = 0, inference_version = 0;  // weights_version() they froze
     // Fast copies are checked against the exact graph on their first input (see agree()).
     bool split_checked = false, inference_checked = false;
+    uint64_t last_used = 0;
   };
+  static constexpr size_t kMaxCompiled = 6;
+  uint64_t m_use_clock = 0;
   Compiled& compiled(const std::vector<std::string>& taps, ReluMode mode, bool strict);
   const TapGraph& tap_graph(const std::vector<std::string>& taps, ReluMode mode, bool strict) {
     return compiled(taps, mode, strict).taps;
@@ -188,10 +191,22 @@ TorchModel::Compiled& TorchModel::compiled(const std::vector<std::string>& taps,
                                            bool strict) {
   auto key = std::make_pair(taps, mode);
   auto it = m_tap_graphs.find(key);
-  if (it != m_tap_graphs.end()) return it->second;
+  if (it != m_tap_graphs.end()) {
+    it->second.last_used = ++m_use_clock;
+    return it->second;
+  }
   try {
     Compiled c;
     c.taps = build_tap_graph(m_module, taps, mode, strict);
+    c.last_used = ++m_use_clock;
+    // Fast copies hold their own folded, prepacked weights (a model's worth each): keep the
+    // rewrites of the few tap lists used last, not one per layer ever looked at.
+    while (m_tap_graphs.size() >= kMaxCompiled) {
+      auto oldest = m_tap_graphs.begin();
+      for (auto i = m_tap_graphs.begin(); i != m_tap_graphs.end(); ++i)
+        if (i->second.last_used < oldest->second.last_used) oldest = i;
+      m_tap_graphs.erase(oldest);
+    }
     return m_tap_graphs.emplace(key, std::move(c)).first->second;
   } catch (const c10::Error& e) {
     throw Error("cannot rewrite the forward graph for taps: " +
