@@ -270,7 +270,7 @@ c10::ivalue::TupleElements TorchModel::run_split(Compiled& c, const torch::Tenso
   }
   // Several taps, or the tap is the input itself: record everything.
   if (!c.split.valid()) return run(c.taps, x.detach().requires_grad_(true));
-  auto run_split = [&] {
+  auto run_cut = [&] {
     torch::jit::Stack stack{m_module._ivalue(), x};
     {
       torch::NoGradGuard no_grad;
@@ -286,21 +286,21 @@ c10::ivalue::TupleElements TorchModel::run_split(Compiled& c, const torch::Tenso
     c.split.suffix->run(stack);
     return stack.back().toTupleRef().elements();
   };
-  if (c.split_checked) return run_split();
+  if (c.split_checked) return run_cut();
   c.split_checked = true;
   c10::ivalue::TupleElements exact;
   {
     torch::NoGradGuard no_grad;
     exact = run(c.taps, x);
   }
-  auto out = run_split();
+  auto out = run_cut();
   if (agree(out, exact)) return out;
   log::warn("the oneDNN copy of the model disagrees with its own graph; using ATen kernels");
   c.split = split_at_tap(c.taps, m_module, m_optimization, m_device, /*onednn=*/false);
-  out = run_split();
+  out = run_cut();
   if (agree(out, exact)) return out;
   c.split = split_at_tap(c.taps, m_module, GraphOptimization::Exact, m_device);
-  return run_split();
+  return run_cut();
 }
 
 ForwardResult TorchModel::forward(const torch::Tensor& x, const std::vector<std::string>& taps,

@@ -25,6 +25,18 @@ void bind_map(GLuint tex, GLenum unit, GLenum filter) {
   glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, static_cast<GLint>(filter));
 }
 
+// The bound program over all of `target` (one full-screen triangle), then the state back to
+// defaults: texture unit 0, no program.
+void draw_fullscreen(RenderTarget& target, GLuint vao) {
+  target.bind();
+  glDisable(GL_BLEND);
+  glBindVertexArray(vao);
+  glDrawArrays(GL_TRIANGLES, 0, 3);
+  glBindVertexArray(0);
+  glActiveTexture(GL_TEXTURE0);
+  glUseProgram(0);
+}
+
 }  // namespace
 
 RangeUniforms::RangeUniforms(GLuint prog)
@@ -80,13 +92,7 @@ void ColormapPass::render(const MapTexture& map, const ColormapParams& p, Render
   }
   bind_map(map.id, GL_TEXTURE0, p.smooth && !grid ? GL_LINEAR : GL_NEAREST);
   m_lut.bind(p.colormap, GL_TEXTURE1);
-  target.bind();
-  glDisable(GL_BLEND);
-  glBindVertexArray(m_vao.id());
-  glDrawArrays(GL_TRIANGLES, 0, 3);
-  glBindVertexArray(0);
-  glActiveTexture(GL_TEXTURE0);
-  glUseProgram(0);
+  draw_fullscreen(target, m_vao.id());
 }
 
 OverlayPass::Program::Program(gl::ProgramHandle p)
@@ -122,13 +128,7 @@ void OverlayPass::render(const FrameTexture& frame, const MapTexture& map, const
   bind_map(frame.id, GL_TEXTURE0, GL_LINEAR);
   bind_map(map.id, GL_TEXTURE1, GL_LINEAR);
   m_lut.bind(p.colormap, GL_TEXTURE2);
-  target.bind();
-  glDisable(GL_BLEND);
-  glBindVertexArray(m_vao.id());
-  glDrawArrays(GL_TRIANGLES, 0, 3);
-  glBindVertexArray(0);
-  glActiveTexture(GL_TEXTURE0);
-  glUseProgram(0);
+  draw_fullscreen(target, m_vao.id());
 }
 
 }  // namespace camscope::render

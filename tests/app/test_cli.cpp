@@ -50,6 +50,11 @@ TEST_CASE("view with a missing, unreadable or corrupt image exits non-zero with 
     check_one_line_error(r);
     CHECK(r.output.find("--headless") != std::string::npos);
   }
+  SUBCASE("unknown engine names the option") {
+    auto r = test::camscope("view --headless --engine turbo");
+    check_one_line_error(r);
+    CHECK(r.output.find("--engine") != std::string::npos);
+  }
   SUBCASE("unknown command") {
     auto r = test::camscope("frobnicate");
     CHECK(r.status == 2);
