@@ -421,6 +421,7 @@ int cmd_bench(int argc, const char* const* argv) {
                                 {"device_to_gl", static_cast<double>(bytes_d2gl) * per}};
   out["steady_state"] = Json{{"texture_allocations", tex_allocs}, {"gl_objects_delta", gl_objects}};
   out["pipeline"] = Json{{"frames_decoded", pstats.frames_decoded},
+                         {"frames_read_ahead", pstats.frames_read_ahead},
                          {"computed", pstats.computed},
                          {"cache_hits", pstats.cache_hits}};
   if (!scorecam.is_null()) out["scorecam"] = scorecam;

@@ -131,6 +131,7 @@ struct SanityResult {
 
 struct PipelineStats {
   uint64_t frames_decoded = 0, frames_dropped = 0;  // dropped: live frames never inferred
+  uint64_t frames_read_ahead = 0;  // published from the read-ahead slot, decoded beforehand
   uint64_t computed = 0, cache_hits = 0, errors = 0;
   size_t cache_size = 0;
   bool worker_busy = false;

@@ -18,6 +18,7 @@
 #include "app/recycler.h"
 #include "explain/channels.h"
 #include "explain/explain.h"
+#include "explain/host_stats.h"
 #include "explain/model_probe.h"
 #include "explain/sanity.h"
 #include "model/model.h"
@@ -139,11 +140,27 @@ void to_vector(const torch::Tensor& t, std::vector<float>& v) {
 }
 
 void histogram(const torch::Tensor& t, bool gradient, Histogram& h) {
+  constexpr int kBins = 48;
   h.counts.clear();
   h.lo = h.hi = 0;
   h.mean = h.std = h.dead_fraction = 0;
   if (!t.defined() || t.numel() == 0) return;
-  explain::Stats st = explain::tensor_stats(t.detach(), 48, gradient);
+  if (t.is_cpu() && t.scalar_type() == torch::kFloat && t.dim() >= 2) {
+    // Plain loops on the host (explain/host_stats.h); LibTorch ops when a value is not finite.
+    const torch::Tensor c = t.detach().contiguous();
+    thread_local explain::HostStats hs;
+    if (explain::tensor_stats_host(c.data_ptr<float>(), c.size(0), c.numel() / c.size(0), kBins,
+                                   gradient, hs)) {
+      h.lo = static_cast<float>(hs.lo);
+      h.hi = static_cast<float>(hs.hi);
+      h.mean = hs.mean;
+      h.std = hs.std;
+      h.dead_fraction = hs.dead_fraction;
+      h.counts.assign(hs.histogram.begin(), hs.histogram.end());
+      return;
+    }
+  }
+  explain::Stats st = explain::tensor_stats(t.detach(), kBins, gradient);
   h.lo = static_cast<float>(st.lo);
   h.hi = static_cast<float>(st.hi);
   h.mean = st.mean;
@@ -292,6 +309,30 @@ struct Pipeline::Impl {
     cv_worker.notify_all();
   }
 
+  // The read-ahead frame, when it is the one wanted, becomes the published frame without
+  // decoding. Called by seek() too, so stepping forward hands the worker its frame at once
+  // instead of waiting for the capture thread to wake up (about 1 ms on a busy machine).
+  bool publish_ahead_locked() {
+    if (live() || wanted == decoded_index || !ahead || ahead->index != wanted) return false;
+    ++stats.frames_decoded;
+    ++stats.frames_read_ahead;
+    if (!frame_taken) ++stats.frames_dropped;
+    decoded_index = wanted;
+    frame = std::move(ahead);
+    frame_decode_ms = ahead_decode_ms;
+    frame_input = std::move(ahead_input);
+    ahead_input = {};
+    ++frame_serial;
+    frame_taken = false;
+    cv_worker.notify_all();
+    return true;
+  }
+  // Seekable sources: the published frame is the wanted one and the next is not decoded yet.
+  bool read_ahead_due_locked() const {
+    const int64_t n = source_info.frame_count;
+    return !live() && wanted == decoded_index && !ahead && next_pos == decoded_index + 1 &&
+           (n < 0 || next_pos < n);
+  }
   void capture_loop();
   void worker_loop();
   void run_sanity_locked(std::unique_lock<std::mutex>& lk);
@@ -345,25 +386,14 @@ void Pipeline::Impl::capture_loop() {
       continue;
     }
     const bool is_live = live();
-    const int64_t n_frames = source_info.frame_count;
-    if (!is_live && wanted != decoded_index && ahead && ahead->index == wanted) {
-      // The read-ahead frame is the one wanted: publish it without decoding.
-      ++stats.frames_decoded;
-      if (!frame_taken) ++stats.frames_dropped;
-      decoded_index = wanted;
-      frame = std::move(ahead);
-      frame_decode_ms = ahead_decode_ms;
-      frame_input = std::move(ahead_input);
-      ahead_input = {};
-      ++frame_serial;
-      frame_taken = false;
-      cv_worker.notify_all();
-      continue;
-    }
-    const bool read_ahead = !is_live && wanted == decoded_index && !ahead &&
-                            next_pos == decoded_index + 1 && (n_frames < 0 || next_pos < n_frames);
+    if (publish_ahead_locked()) continue;
+    const bool read_ahead = read_ahead_due_locked();
     if (!is_live && wanted == decoded_index && !read_ahead) {
-      cv_capture.wait(lk, [&] { return stop || has_pending_input || wanted != decoded_index; });
+      // Also woken when seek() has published the read-ahead frame itself: the next one is
+      // then due.
+      cv_capture.wait(lk, [&] {
+        return stop || has_pending_input || wanted != decoded_index || read_ahead_due_locked();
+      });
       continue;
     }
     const int64_t target = read_ahead ? next_pos : wanted;
@@ -521,13 +551,30 @@ EntryPtr Pipeline::Impl::compute(model::Model& m, const capture::Frame& f, doubl
   if (a.defined() && a.dim() == 3) {
     e->activation_shape.assign(a.sizes().begin(), a.sizes().end());
     torch::Tensor ad = a.detach().to(torch::kFloat);
-    to_vector(explain::channel_mean(ad), e->channel_mean);
+    // On the CPU: channel means and the normalized stack in plain loops (explain/host_stats.h),
+    // straight into the entry's buffers; LibTorch ops on another device or for non-finite values.
+    bool host = false;
+    if (ad.is_cpu()) {
+      ad = ad.contiguous();
+      const int64_t K = ad.size(0), hw = ad.size(1) * ad.size(2);
+      e->channel_mean.resize(static_cast<size_t>(K));
+      HostMap& ch = e->channels;
+      ch.channels = static_cast<int>(K);
+      ch.height = static_cast<int>(ad.size(1));
+      ch.width = static_cast<int>(ad.size(2));
+      ch.values.resize(static_cast<size_t>(K * hw));
+      host = explain::channel_summary_host(ad.data_ptr<float>(), K, hw, e->channel_mean.data(),
+                                           ch.values.data());
+    }
+    if (!host) {
+      to_vector(explain::channel_mean(ad), e->channel_mean);
+      // Per-channel min-max on the model's device; one host copy of the normalized stack.
+      to_host(explain::normalize_channels(ad), &e->bytes_to_host, e->channels);
+    }
     if (r.channel_weights.defined())
       to_vector(r.channel_weights, e->channel_weight);
     else if (r.gradient.defined() && r.gradient.numel() == ad.numel())
       to_vector(r.gradient.detach().to(torch::kFloat).view_as(ad).mean({1, 2}), e->channel_weight);
-    // Per-channel min-max on the model's device; one host copy of the normalized stack.
-    to_host(explain::normalize_channels(ad), &e->bytes_to_host, e->channels);
     histogram(ad, false, e->activation_hist);
     histogram(r.gradient, true, e->gradient_hist);
   } else if (a.defined()) {
@@ -851,6 +898,7 @@ void Pipeline::seek(int64_t index) {
   index = std::max<int64_t>(0, n > 0 ? std::min(index, n - 1) : index);
   if (index == m->wanted) return;
   m->wanted = index;
+  m->publish_ahead_locked();
   m->bump_request();
   m->cv_capture.notify_all();
 }

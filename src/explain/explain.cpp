@@ -5,7 +5,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <functional>
+#include <limits>
+#include <numeric>
 #include <sstream>
 
 #include "explain/cam_head.h"
@@ -206,11 +209,31 @@ bool needs_layer(Method m) {
 }
 
 std::vector<std::pair<int64_t, double>> top_classes(const torch::Tensor& logits, int n) {
-  auto p = torch::softmax(logits.detach().flatten().to(torch::kCPU, torch::kDouble), 0);
-  n = std::min<int64_t>(n, p.numel());
-  auto [vals, idx] = p.topk(n);
+  // Softmax in double over the flattened logits, then the n largest, largest first (ties by
+  // class index). Plain loops: a handful of LibTorch ops and item() calls cost more than the
+  // arithmetic on a thousand classes.
+  const torch::Tensor l = logits.detach().flatten().to(torch::kCPU, torch::kDouble).contiguous();
+  const int64_t k = l.numel();
+  const double* v = l.data_ptr<double>();
   std::vector<std::pair<int64_t, double>> out;
-  for (int i = 0; i < n; ++i) out.emplace_back(idx[i].item<int64_t>(), vals[i].item<double>());
+  n = static_cast<int>(std::min<int64_t>(std::max(n, 0), k));
+  if (n == 0) return out;
+  double mx = -std::numeric_limits<double>::infinity();
+  for (int64_t i = 0; i < k; ++i) mx = std::max(mx, v[i]);
+  double sum = 0;
+  for (int64_t i = 0; i < k; ++i) sum += std::exp(v[i] - mx);
+  std::vector<int64_t> idx(static_cast<size_t>(k));
+  std::iota(idx.begin(), idx.end(), 0);
+  // NaN ranks last, so the order stays a strict weak one.
+  auto key = [&](int64_t i) {
+    return std::isnan(v[i]) ? -std::numeric_limits<double>::infinity() : v[i];
+  };
+  auto larger = [&](int64_t a, int64_t b) {
+    const double x = key(a), y = key(b);
+    return x > y || (x == y && a < b);
+  };
+  std::partial_sort(idx.begin(), idx.begin() + n, idx.end(), larger);
+  for (int i = 0; i < n; ++i) out.emplace_back(idx[i], std::exp(v[idx[i]] - mx) / sum);
   return out;
 }
 

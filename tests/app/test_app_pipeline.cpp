@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "app/pipeline.h"
+#include "explain/channels.h"
 #include "explain/explain.h"
 #include "model/model.h"
 #include "view_session.h"
@@ -77,6 +78,23 @@ TEST_CASE("a published result is the explanation of the frame it carries") {
   }
   for (size_t i = 1; i < r->grid_channels.size(); ++i)
     CHECK(r->channel_mean[r->grid_channels[i - 1]] >= r->channel_mean[r->grid_channels[i]]);
+  // Tile by tile, the reference activation's normalized channel; the histograms are
+  // tensor_stats' (the pipeline computes both in plain loops on the CPU).
+  REQUIRE(ref.activation.defined());
+  const torch::Tensor refA = ref.activation.detach().to(torch::kFloat).contiguous();
+  const torch::Tensor refN = explain::normalize_channels(refA).contiguous();
+  REQUIRE(r->grid_channels.size() == static_cast<size_t>(r->grid.channels));
+  double grid_diff = 0;
+  for (int c = 0; c < r->grid.channels; ++c) {
+    const float* want = refN[r->grid_channels[static_cast<size_t>(c)]].data_ptr<float>();
+    for (size_t i = 0; i < plane; ++i)
+      grid_diff = std::max<double>(grid_diff, std::abs(want[i] - r->grid.values[c * plane + i]));
+  }
+  CHECK(grid_diff < 1e-5);
+  const explain::Stats st = explain::tensor_stats(refA, 48, false);
+  CHECK(r->activation_hist.counts == std::vector<float>(st.histogram.begin(), st.histogram.end()));
+  CHECK(r->activation_hist.mean == doctest::Approx(st.mean).epsilon(1e-4));
+  CHECK(r->activation_hist.dead_fraction == doctest::Approx(st.dead_fraction));
 }
 
 TEST_CASE("latest request wins: a burst of seeks computes the last one, not all of them") {
@@ -127,6 +145,37 @@ TEST_CASE("going back to a computed frame is served from the cache; params are p
   CHECK_FALSE(d->error.empty());
   CHECK(d->error.find('\n') == std::string::npos);
   CHECK(d->frame);
+}
+
+TEST_CASE("stepping forward through a clip is served by the read-ahead frame") {
+  // The capture thread decodes and preprocesses the next frame while the worker explains the
+  // current one; seek() to that frame publishes it at once. The worker's debug delay leaves
+  // the capture thread ample time for that on a loaded machine.
+  test::TempDir dir("pipe_ahead");
+  app::PipelineOptions o;
+  o.input = test::make_clip(dir, "a.mp4", 16, 10, "128x96");
+  o.threads = 1;
+  o.worker_delay_ms = 100;
+  app::Pipeline p(o);
+  const int steps = 10;
+  for (int64_t i = 0; i < steps; ++i) {
+    p.seek(i);
+    auto r = p.wait_current(120s);
+    REQUIRE(r);
+    REQUIRE(r->error.empty());
+    REQUIRE(r->frame_index == i);
+  }
+  const app::PipelineStats st = p.stats();
+  MESSAGE("decoded " << st.frames_decoded << ", from read-ahead " << st.frames_read_ahead);
+  CHECK(st.frames_decoded == steps);
+  // Frame 0 is decoded on request; every later one had been read ahead (one spare for a
+  // machine stalled for over 100 ms).
+  CHECK(st.frames_read_ahead >= steps - 2);
+  // A jump backwards is not the read-ahead frame: decoded on request.
+  const uint64_t ahead = st.frames_read_ahead;
+  p.seek(2);
+  REQUIRE(p.wait_current(120s));
+  CHECK(p.stats().frames_read_ahead == ahead);
 }
 
 TEST_CASE("opening another input through the pipeline restarts at frame 0") {

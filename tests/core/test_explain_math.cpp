@@ -9,6 +9,7 @@
 #include "explain/cam_math.h"
 #include "explain/channels.h"
 #include "explain/explain.h"
+#include "explain/host_stats.h"
 #include "explain/overlay.h"
 #include "explain/pixel_math.h"
 #include "explain/sanity.h"
@@ -315,6 +316,75 @@ TEST_CASE("per-channel normalization, ranking and statistics") {
   CHECK(s.histogram == std::vector<int64_t>{5, 3, 2, 2});
   Stats gs = tensor_stats(torch::tensor({0.f, 0.f, 1.f, -1.f}).reshape({2, 2}), 2, true);
   CHECK(gs.dead_fraction == doctest::Approx(0.5));
+}
+
+TEST_CASE("host channel statistics agree with the LibTorch functions they stand in for") {
+  // The viewer's CPU grid stage (explain/host_stats.h) against normalize_channels,
+  // channel_mean and tensor_stats, on shapes like a real layer's and on awkward values.
+  torch::manual_seed(5);
+  std::vector<torch::Tensor> cases;
+  cases.push_back(torch::randn({64, 7, 7}));                     // resnet18 layer4-like
+  cases.push_back(torch::relu(torch::randn({32, 14, 14}) * 3));  // many exact zeros
+  cases.push_back(torch::randint(-3, 4, {16, 5, 5}).to(torch::kFloat));  // values on bin edges
+  torch::Tensor constant = torch::randn({8, 3, 3});
+  constant[2].fill_(1.5f);  // a constant channel normalizes to 0
+  constant[5].fill_(-2.f);  // and a dead one
+  cases.push_back(constant);
+  cases.push_back(torch::full({4, 2, 2}, 0.25f));  // a constant tensor: histogram range +1
+  for (const torch::Tensor& A : cases) {
+    CAPTURE(A.sizes());
+    const int64_t K = A.size(0), hw = A.numel() / K;
+    std::vector<float> mean(static_cast<size_t>(K)), norm(static_cast<size_t>(A.numel()));
+    REQUIRE(channel_summary_host(A.data_ptr<float>(), K, hw, mean.data(), norm.data()));
+    const torch::Tensor ref_norm = normalize_channels(A).contiguous();
+    // Same float arithmetic: equal, not merely close.
+    CHECK(std::equal(norm.begin(), norm.end(), ref_norm.data_ptr<float>()));
+    const torch::Tensor ref_mean = channel_mean(A);
+    for (int64_t k = 0; k < K; ++k)
+      CHECK(mean[static_cast<size_t>(k)] == doctest::Approx(ref_mean[k].item<float>()).epsilon(1e-6));
+    for (int bins : {1, 4, 48}) {
+      for (bool gradient : {false, true}) {
+        HostStats h;
+        REQUIRE(tensor_stats_host(A.data_ptr<float>(), K, hw, bins, gradient, h));
+        const Stats t = tensor_stats(A, bins, gradient);
+        CHECK(h.histogram == t.histogram);
+        CHECK(h.min == t.min);
+        CHECK(h.max == t.max);
+        CHECK(h.lo == t.lo);
+        CHECK(h.hi == t.hi);
+        CHECK(h.mean == doctest::Approx(t.mean).epsilon(1e-5));
+        CHECK(h.std == doctest::Approx(t.std).epsilon(1e-5));
+        CHECK(h.dead_fraction == t.dead_fraction);
+      }
+    }
+  }
+  // A value that is not finite: refused, so the caller takes the LibTorch path.
+  std::vector<float> bad = {1.f, NAN, 2.f, 3.f};
+  std::vector<float> m(2), n(4);
+  CHECK_FALSE(channel_summary_host(bad.data(), 2, 2, m.data(), n.data()));
+  HostStats h;
+  CHECK_FALSE(tensor_stats_host(bad.data(), 2, 2, 8, false, h));
+  bad[1] = INFINITY;
+  CHECK_FALSE(tensor_stats_host(bad.data(), 2, 2, 8, false, h));
+}
+
+TEST_CASE("top classes: softmax probabilities, largest first, ties by index, NaN last") {
+  const torch::Tensor l = torch::tensor({1.f, 3.f, 3.f, NAN, -2.f, 0.5f});
+  const auto top = top_classes(l, 4);
+  REQUIRE(top.size() == 4);
+  CHECK(top[0].first == 1);
+  CHECK(top[1].first == 2);
+  CHECK(top[2].first == 0);
+  CHECK(top[3].first == 5);
+  const torch::Tensor clean = torch::tensor({1.f, 3.f, 3.f, -2.f, 0.5f});
+  const auto p = torch::softmax(clean.to(torch::kDouble), 0);
+  const auto tc = top_classes(clean, 5);
+  REQUIRE(tc.size() == 5);
+  CHECK(tc[0].second == doctest::Approx(p[1].item<double>()).epsilon(1e-12));
+  CHECK(tc[2].second == doctest::Approx(p[0].item<double>()).epsilon(1e-12));
+  CHECK(tc[4].first == 3);
+  CHECK(tc[4].second == doctest::Approx(p[3].item<double>()).epsilon(1e-12));
+  CHECK(top_classes(clean, 0).empty());
 }
 
 TEST_CASE("Spearman rank correlation with ties") {
