@@ -16,6 +16,7 @@
 #include "explain/overlay.h"
 #include "explain/sanity.h"
 #include "model/model.h"
+#include "model/preprocess.h"
 #include "render/colormap.h"
 #include "util/args.h"
 #include "util/error.h"
@@ -328,12 +329,14 @@ int cmd_export(int argc, const char* const* argv) {
 
     t0 = Clock::now();
     const int64_t idx = frame.index;
+    const model::InputGeometry geometry =
+        model::input_geometry(frame.width, frame.height, model->sidecar().input);
     if (!force) check_writable(in_out(format_index("cam_%06d.npy", idx)), force);
     write_map_npy(in_out(format_index("cam_%06d.npy", idx)), r.map);
     if (raw) write_map_npy(in_out(format_index("raw_%06d.npy", idx)), r.raw);
     if (overlay_kind != OverlayKind::None) {
       auto img = torch::from_blob(frame.rgb.data(), {frame.height, frame.width, 3}, torch::kUInt8);
-      auto blended = explain::overlay(img, r.map, lut.data(), alpha).contiguous();
+      auto blended = explain::overlay(img, r.map, lut.data(), alpha, geometry).contiguous();
       if (overlay_kind == OverlayKind::Png) {
         write_png(in_out(format_index("overlay_%06d.png", idx)), blended.data_ptr<uint8_t>(),
                   frame.width, frame.height, 3);
@@ -348,6 +351,9 @@ int cmd_export(int argc, const char* const* argv) {
     fj["index"] = idx;
     fj["pts"] = frame.pts;
     fj["source_size"] = {frame.width, frame.height};
+    // The source pixels the map covers (cam_*.npy is at model input size): place it yourself
+    // by mapping its [0, W_in] x [0, H_in] onto this box.
+    fj["crop_box"] = {geometry.x0, geometry.y0, geometry.x1, geometry.y1};
     Json top = Json::array();
     for (const auto& [cls, p] : explain::top_classes(r.logits, 5))
       top.push_back({{"class", cls}, {"label", model->label(cls)}, {"score", p}});

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "capture/frame_source.h"
+#include "model/input_geometry.h"
 #include "util/error.h"
 
 namespace camscope::app {
@@ -81,6 +82,10 @@ struct FrameResult {
   bool from_cache = false;
 
   HostMap map;                        // [1, H_in, W_in] in [0, 1]
+  // Where the map lies on the frame: the source pixels the model saw (crop box) and the
+  // transform between frame and model-input pixels. Every consumer (viewport, hover, overlay
+  // texture, recordings, screenshots) places the map with it.
+  model::InputGeometry geometry;
   HostMap grid;                       // [N, h, w] per-channel min-max, in display order
   std::vector<int> grid_channels;     // display position -> channel index
   std::vector<float> channel_mean;    // [K] mean activation per channel

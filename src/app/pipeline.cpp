@@ -60,6 +60,7 @@ struct CacheEntry {
   std::shared_ptr<const capture::Frame> frame;
   std::string layer, error;
   HostMap map;
+  model::InputGeometry geometry;
   HostMap channels;  // [K, h, w] per-channel normalized
   std::vector<float> channel_mean, channel_weight;
   std::vector<int64_t> activation_shape;
@@ -539,6 +540,7 @@ EntryPtr Pipeline::Impl::compute(model::Model& m, const capture::Frame& f, doubl
   e->layer = r.layer;
   e->target = r.target;
   to_host(r.map, &e->bytes_to_host, e->map);
+  e->geometry = model::input_geometry(f.width, f.height, m.sidecar().input);
   if (r.logits.defined()) {
     torch::Tensor logits = r.logits.detach().to(torch::kCPU, torch::kFloat).contiguous().view(-1);
     if (r.target >= 0 && r.target < logits.numel())
@@ -597,6 +599,7 @@ std::shared_ptr<FrameResult> Pipeline::Impl::derive(const CacheEntry& e, const V
   r->error = e.error;
   r->from_cache = from_cache;
   r->map = e.map;
+  r->geometry = e.geometry;
   r->channel_mean = e.channel_mean;
   r->channel_weight = e.channel_weight;
   r->activation_shape = e.activation_shape;

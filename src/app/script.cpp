@@ -40,6 +40,7 @@ constexpr Arity kCommands[] = {
     {"open_input", 1, 1},
     {"sanity", 0, 1},
     {"screenshot", 1, 1},
+    {"save_overlay", 1, 1},
     {"record_start", 1, 1},
     {"record_stop", 0, 0},
     {"print_state", 0, 0},

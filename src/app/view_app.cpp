@@ -11,6 +11,8 @@
 #include <fstream>
 #include <memory>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "app/recorder.h"
 #include "app/script.h"
@@ -21,6 +23,7 @@
 #include "ui/result_textures.h"
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/image_io.h"
 #include "util/json.h"
 #include "util/log.h"
 
@@ -89,6 +92,7 @@ class ViewSession {
   bool script_waiting();
   void execute(const ScriptCommand& c);
   void screenshot(const std::string& path, bool from_script);
+  void save_overlay(const std::string& path);
   void toggle_record(const std::string& path, bool from_script);
   Json state_json() const;
   Json frame_stats_json() const;
@@ -124,6 +128,7 @@ class ViewSession {
   // Recording and timing.
   Recorder m_recorder;
   std::vector<uint8_t> m_record_buffer;
+  std::string m_pending_overlay;  // save_overlay: written after this frame's texture update
   std::vector<float> m_frame_ms;  // CPU time per loop iteration, excluding present/vsync
   uint64_t m_stats_first_result = 0;
   double m_ui_fps = 0, m_result_fps = 0;
@@ -241,6 +246,19 @@ void ViewSession::sync_requests() {
     m_pipeline->seek(m_state.playback.wanted);
     m_sent_wanted = m_state.playback.wanted;
   }
+}
+
+void ViewSession::save_overlay(const std::string& path) {
+  check_writable(path, m_opt.force);
+  const ui::TextureView ov = m_textures->overlay();
+  if (!ov) throw Error("save_overlay: no result on screen yet");
+  std::vector<uint8_t> rgba;
+  m_textures->read_overlay(rgba);
+  std::vector<uint8_t> rgb(static_cast<size_t>(ov.width) * ov.height * 3);
+  for (size_t i = 0, n = rgb.size() / 3; i < n; ++i)
+    for (int c = 0; c < 3; ++c) rgb[3 * i + c] = rgba[4 * i + c];
+  write_png(path, rgb.data(), ov.width, ov.height, 3);
+  log::note("overlay written to " + path);
 }
 
 void ViewSession::screenshot(const std::string& path_in, bool from_script) {
@@ -454,6 +472,12 @@ void ViewSession::execute(const ScriptCommand& c) {
     m_actions.push(ui::Action::Kind::Screenshot, 0, a0);
     m_wait = Wait::Frames;
     m_wait_frames = 1;
+  } else if (n == "save_overlay") {
+    // The viewport's overlay texture (frame + map, frame-sized) read back from GL after this
+    // frame's textures are updated: what recordings write and the viewport shows.
+    m_pending_overlay = a0;
+    m_wait = Wait::Frames;
+    m_wait_frames = 1;
   } else if (n == "record_start") {
     if (!m_recorder.active()) m_actions.push(ui::Action::Kind::ToggleRecord, 0, a0);
   } else if (n == "record_stop") {
@@ -646,6 +670,7 @@ int ViewSession::run() {
     ui::DisplayOptions disp{m_state.colormap, m_state.alpha, m_state.threshold,
                             m_state.show_overlay};
     const bool redrawn = m_textures->update(m_result, disp);
+    if (!m_pending_overlay.empty()) save_overlay(std::exchange(m_pending_overlay, {}));
 
     m_imgui->new_frame(static_cast<float>(dt));
     fill_inputs();

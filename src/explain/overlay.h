@@ -5,6 +5,8 @@
 
 #include <cstdint>
 
+#include "model/input_geometry.h"
+
 namespace camscope::explain {
 
 // map [h, w] in [0, 1] (any device) -> [h, w, 3] uint8 on the CPU. lut_rgba: 256 RGBA8 entries
@@ -16,5 +18,13 @@ torch::Tensor apply_lut(const torch::Tensor& map, const uint8_t* lut_rgba);
 // Returns [H, W, 3] uint8 on the CPU. Throws camscope::Error for alpha outside [0, 1].
 torch::Tensor overlay(const torch::Tensor& frame_hwc_u8, const torch::Tensor& map,
                       const uint8_t* lut_rgba, double alpha);
+
+// The same with the preprocessing geometry of the frame (model::input_geometry): the map, which
+// covers the model input, is laid exactly over the source pixels the model saw — each source
+// pixel centre inside the crop box samples the map bilinearly (align_corners = false, clamped at
+// the map's edges, as GL's GL_LINEAR + CLAMP_TO_EDGE does); pixels outside keep the frame.
+// For `stretch` this is the plain overlay above. geometry.src_w/src_h must be the frame's size.
+torch::Tensor overlay(const torch::Tensor& frame_hwc_u8, const torch::Tensor& map,
+                      const uint8_t* lut_rgba, double alpha, const model::InputGeometry& geometry);
 
 }  // namespace camscope::explain

@@ -98,14 +98,10 @@ torch::Tensor preprocess_frame_torch(const torch::Tensor& hwc_u8, const InputSpe
   if (spec.resize == ResizeMode::Stretch) {
     x = resize(x, spec.height, spec.width, spec.antialias);
   } else {
-    // Shorter side (relative to the target) to the target, then the central window; sizes
-    // truncate and offsets round half to even, as torchvision's Resize + CenterCrop do.
-    const double s = std::max(double(spec.height) / in_h, double(spec.width) / in_w);
-    const int64_t h = std::max<int64_t>(spec.height, static_cast<int64_t>(in_h * s));
-    const int64_t w = std::max<int64_t>(spec.width, static_cast<int64_t>(in_w * s));
+    const InputGeometry g =
+        input_geometry(static_cast<int>(in_w), static_cast<int>(in_h), spec);
+    const int64_t h = g.resized_h, w = g.resized_w, top = g.top, left = g.left;
     x = resize(x, h, w, spec.antialias);
-    const auto top = static_cast<int64_t>(std::nearbyint((h - spec.height) / 2.0));
-    const auto left = static_cast<int64_t>(std::nearbyint((w - spec.width) / 2.0));
     x = x.narrow(2, top, spec.height).narrow(3, left, spec.width);
   }
   const auto opts = torch::TensorOptions().dtype(torch::kFloat32);

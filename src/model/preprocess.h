@@ -8,9 +8,17 @@
 #include <cstdint>
 #include <vector>
 
+#include "model/input_geometry.h"
 #include "model/model.h"
 
 namespace camscope::model {
+
+// Which source pixels a frame of width x height gives the model, and where (the one geometry the
+// resizers and every map-on-frame consumer share).
+inline InputGeometry input_geometry(int width, int height, const InputSpec& spec) {
+  return plan_geometry(width, height, spec.width, spec.height,
+                       spec.resize == ResizeMode::CenterCrop);
+}
 
 // hwc_u8: [H, W, 3] uint8 RGB (any device). Returns [1, C, spec.height, spec.width] float32 on
 // `device`. On the CPU the tensor comes from a small per-thread pool and is overwritten by a

@@ -116,16 +116,8 @@ struct Workspace {
       return;
     in_w = width, in_h = height, out_w = spec.width, out_h = spec.height;
     mode = spec.resize, antialias = spec.antialias;
-    int64_t h = out_h, w = out_w, top = 0, left = 0;
-    if (mode == ResizeMode::CenterCrop) {
-      // Shorter side (relative to the target) to the target, then the central window; sizes
-      // truncate and offsets round half to even, as torchvision's Resize + CenterCrop do.
-      const double s = std::max(double(out_h) / in_h, double(out_w) / in_w);
-      h = std::max<int64_t>(out_h, static_cast<int64_t>(in_h * s));
-      w = std::max<int64_t>(out_w, static_cast<int64_t>(in_w * s));
-      top = static_cast<int64_t>(std::nearbyint((h - out_h) / 2.0));
-      left = static_cast<int64_t>(std::nearbyint((w - out_w) / 2.0));
-    }
+    const InputGeometry g = input_geometry(width, height, spec);
+    const int64_t h = g.resized_h, w = g.resized_w, top = g.top, left = g.left;
     // As the LibTorch path: the antialiased kernel on both axes as soon as either shrinks.
     const bool shrinking = h < in_h || w < in_w;
     if (antialias && shrinking) {

@@ -99,7 +99,8 @@ OverlayPass::Program::Program(gl::ProgramHandle p)
     : prog(std::move(p)),
       range(prog.id()),
       alpha(glGetUniformLocation(prog.id(), "u_alpha")),
-      threshold(glGetUniformLocation(prog.id(), "u_threshold")) {
+      threshold(glGetUniformLocation(prog.id(), "u_threshold")),
+      crop(glGetUniformLocation(prog.id(), "u_crop")) {
   glUseProgram(prog.id());
   glUniform1i(glGetUniformLocation(prog.id(), "u_frame"), 0);
   glUniform1i(glGetUniformLocation(prog.id(), "u_map"), 1);
@@ -125,6 +126,7 @@ void OverlayPass::render(const FrameTexture& frame, const MapTexture& map, const
   prog.range.set(p.range);
   glUniform1f(prog.alpha, p.alpha);
   glUniform1f(prog.threshold, p.threshold);
+  if (prog.crop >= 0) glUniform4f(prog.crop, p.crop[0], p.crop[1], p.crop[2], p.crop[3]);
   bind_map(frame.id, GL_TEXTURE0, GL_LINEAR);
   bind_map(map.id, GL_TEXTURE1, GL_LINEAR);
   m_lut.bind(p.colormap, GL_TEXTURE2);

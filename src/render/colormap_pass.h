@@ -36,6 +36,9 @@ struct OverlayParams {
   ValueRange range;
   float alpha = 0.5f;
   float threshold = 0.f;  // on the normalized value t, before gamma
+  // Where the map lies on the frame, in frame uv (x0, y0, x1, y1; row 0 = v 0): the crop box
+  // of model::InputGeometry divided by the frame size. Outside it the frame is left as it is.
+  std::array<float, 4> crop{0.f, 0.f, 1.f, 1.f};
 };
 
 // Uploads the colormap into its LUT texture only when it changes.
@@ -88,7 +91,7 @@ class OverlayPass {
   struct Program {
     gl::ProgramHandle prog;
     RangeUniforms range;
-    GLint alpha = -1, threshold = -1;
+    GLint alpha = -1, threshold = -1, crop = -1;
     explicit Program(gl::ProgramHandle p);
   };
   // Index: 1 = frame fetched texel by texel (else sampled bilinearly), 2 = frame only.

@@ -98,11 +98,21 @@ ViewportGeometry draw_viewport(UiState& state, const PanelInputs& in) {
     const app::FrameResult* r = in.result;
     if (r && u >= 0 && u < 1 && v >= 0 && v < 1) {
       ImGui::BeginTooltip();
-      ImGui::Text("pixel (%d, %d)", static_cast<int>(u * fw), static_cast<int>(v * fh));
-      if (!r->map.empty()) {
-        const int mx = std::min(r->map.width - 1, static_cast<int>(u * r->map.width));
-        const int my = std::min(r->map.height - 1, static_cast<int>(v * r->map.height));
-        ImGui::Text("%s = %.3f", r->params.method.c_str(), r->map.at(0, my, mx));
+      const int px = static_cast<int>(u * fw), py = static_cast<int>(v * fh);
+      ImGui::Text("pixel (%d, %d)", px, py);
+      const model::InputGeometry& g = r->geometry;
+      const bool placed = g.valid() && g.src_w == tex.width && g.src_h == tex.height;
+      if (placed && !g.contains(px + 0.5, py + 0.5)) {
+        ImGui::TextDisabled("outside the model's view (it saw x %.1f..%.1f, y %.1f..%.1f)", g.x0,
+                            g.x1, g.y0, g.y1);
+      } else if (!r->map.empty()) {
+        // The map covers the crop box: the same transform as the overlay (nearest map texel).
+        const double ix = placed ? g.to_input_x(px + 0.5) / g.in_w : u;
+        const double iy = placed ? g.to_input_y(py + 0.5) / g.in_h : v;
+        const int mx = std::clamp(static_cast<int>(ix * r->map.width), 0, r->map.width - 1);
+        const int my = std::clamp(static_cast<int>(iy * r->map.height), 0, r->map.height - 1);
+        ImGui::Text("%s = %.3f  (model input %d, %d)", r->params.method.c_str(),
+                    r->map.at(0, my, mx), mx, my);
       }
       ImGui::EndTooltip();
     }
@@ -112,8 +122,30 @@ ViewportGeometry draw_viewport(UiState& state, const PanelInputs& in) {
     state.pan_x -= d.x / size.x * fw / state.zoom;
     state.pan_y -= d.y / size.y * fh / state.zoom;
   }
-  // Frame caption in the corner.
+  // Outside the crop box the model saw nothing: dim it and outline the box, in the same
+  // transform as the overlay (the texture itself stays the exported picture).
   const app::FrameResult* r = in.result;
+  if (r && r->geometry.valid() && !r->geometry.whole_frame() &&
+      r->geometry.src_w == tex.width && r->geometry.src_h == tex.height) {
+    const model::InputGeometry& g = r->geometry;
+    auto sx = [&](double x) {
+      return p0.x + static_cast<float>((x / fw - uv0.x) / (uv1.x - uv0.x)) * size.x;
+    };
+    auto sy = [&](double y) {
+      return p0.y + static_cast<float>((y / fh - uv0.y) / (uv1.y - uv0.y)) * size.y;
+    };
+    const ImVec2 a(std::clamp(sx(g.x0), p0.x, p0.x + size.x), std::clamp(sy(g.y0), p0.y, p0.y + size.y));
+    const ImVec2 b(std::clamp(sx(g.x1), p0.x, p0.x + size.x), std::clamp(sy(g.y1), p0.y, p0.y + size.y));
+    const ImVec2 e(p0.x + size.x, p0.y + size.y);
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    const ImU32 dim = IM_COL32(0, 0, 0, 140);
+    dl->AddRectFilled(p0, ImVec2(e.x, a.y), dim);             // above
+    dl->AddRectFilled(ImVec2(p0.x, b.y), e, dim);             // below
+    dl->AddRectFilled(ImVec2(p0.x, a.y), ImVec2(a.x, b.y), dim);  // left
+    dl->AddRectFilled(ImVec2(b.x, a.y), ImVec2(e.x, b.y), dim);   // right
+    dl->AddRect(a, b, IM_COL32(255, 255, 255, 200), 0.f, 0, 1.5f);
+  }
+  // Frame caption in the corner.
   if (r) {
     ImDrawList* dl = ImGui::GetWindowDrawList();
     char cap[256];

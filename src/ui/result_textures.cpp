@@ -83,6 +83,11 @@ bool ResultTextures::update(const std::shared_ptr<const app::FrameResult>& resul
   op.colormap = opt.colormap;
   op.alpha = m_have_map && opt.overlay ? std::clamp(opt.alpha, 0.f, 1.f) : 0.f;
   op.threshold = opt.threshold;
+  // The map covers the pixels the model saw, not the whole frame (center-crop models).
+  const model::InputGeometry& g = r.geometry;
+  if (g.valid() && g.src_w == r.frame->width && g.src_h == r.frame->height)
+    op.crop = {static_cast<float>(g.x0 / g.src_w), static_cast<float>(g.y0 / g.src_h),
+               static_cast<float>(g.x1 / g.src_w), static_cast<float>(g.y1 / g.src_h)};
   m_overlay_pass.render(
       render::FrameTexture{m_frame_tex.id(), m_frame_tex.width(), m_frame_tex.height()},
       render::MapTexture{map_tex.id, map_tex.width, map_tex.height}, op, m_overlay_rt);

@@ -3,7 +3,9 @@
 #include <ATen/Parallel.h>
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <functional>
 #include <sstream>
 
@@ -167,5 +169,60 @@ TEST_CASE("CPU path vs LibTorch path: time per 640x360 frame -> 224x224 (printed
     MESSAGE(std::string(resize == ResizeMode::Stretch ? "stretch" : "center_crop")
             << ": LibTorch path " << torch_ms << " ms (" << at::get_num_threads()
             << " intra-op threads), CPU path " << cpu_ms << " ms (1 thread)");
+  }
+}
+
+TEST_CASE("input geometry: a source column lands where the crop box says, on both paths") {
+  // A bright band of source columns; after preprocessing, the centroid of the model
+  // input's column profile, carried back through the geometry, must be at c (within a model
+  // pixel's footprint): the crop box and the resizers agree about where pixels go.
+  struct G {
+    int w, h, iw, ih;
+    ResizeMode mode;
+  };
+  const G cases[] = {{1280, 720, 224, 224, ResizeMode::CenterCrop},
+                     {720, 1280, 224, 224, ResizeMode::CenterCrop},
+                     {640, 360, 96, 96, ResizeMode::CenterCrop},
+                     {333, 517, 64, 48, ResizeMode::CenterCrop},
+                     {100, 60, 224, 224, ResizeMode::CenterCrop},
+                     {1280, 720, 224, 224, ResizeMode::Stretch}};
+  for (const G& g : cases) {
+    for (bool aa : {true, false}) {
+      InputSpec spec = make_spec(g.ih, g.iw, ColorMode::Gray, g.mode, aa);
+      spec.mean = {0.f};
+      spec.std = {1.f};
+      const model::InputGeometry geo = model::input_geometry(g.w, g.h, spec);
+      REQUIRE(geo.valid());
+      if (g.mode == ResizeMode::Stretch) {
+        CHECK(geo.whole_frame());
+      } else {
+        // The box keeps the model input's aspect and spans the frame's shorter side.
+        CHECK((geo.x1 - geo.x0) / (geo.y1 - geo.y0) ==
+              doctest::Approx(double(g.iw) / g.ih).epsilon(0.02));
+        CHECK((geo.x1 - geo.x0 <= g.w + 1e-9));
+        CHECK((geo.y1 - geo.y0 <= g.h + 1e-9));
+      }
+      const double footprint = std::max(1.0, (geo.x1 - geo.x0) / g.iw);
+      for (double frac : {0.3, 0.5, 0.71}) {
+        // A band wide enough that sampling without antialiasing cannot step over it.
+        const int band = static_cast<int>(std::ceil(2 * footprint));
+        const int c = static_cast<int>(geo.x0 + frac * (geo.x1 - geo.x0));
+        torch::Tensor frame = torch::zeros({g.h, g.w, 3}, torch::kUInt8);
+        frame.narrow(1, c, band).fill_(255);
+        const double centre = c + band / 2.0;
+        for (int path = 0; path < 2; ++path) {
+          torch::Tensor x = path == 0 ? model::preprocess_frame(frame, spec, torch::kCPU)
+                                      : model::preprocess_frame_torch(frame, spec, torch::kCPU);
+          torch::Tensor col = x[0][0].sum(0);  // [iw]
+          const double total = col.sum().item<double>();
+          REQUIRE(total > 0);
+          const double centroid =
+              (col * (torch::arange(g.iw, torch::kFloat) + 0.5)).sum().item<double>() / total;
+          INFO(g.w << "x" << g.h << " -> " << g.iw << "x" << g.ih << " aa " << aa << " c " << c
+                   << " path " << path << " centroid " << centroid);
+          CHECK(std::abs(geo.to_source_x(centroid) - centre) <= 0.75 * footprint);
+        }
+      }
+    }
   }
 }
