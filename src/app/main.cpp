@@ -1,4 +1,5 @@
-// camscope: thin executable over camscope_core. Dispatches subcommands and turns every error
+// camscope's program: a thin layer over camscope_core, built as libcamscope_app.so and started
+// by the launcher (app/launcher.cpp). Dispatches subcommands and turns every error
 // into a single line on stderr with a non-zero exit status.
 #include <cstdio>
 #include <cstring>
@@ -30,7 +31,8 @@ void print_usage() {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+// Called by the launcher (app/launcher.cpp), which loads this library RTLD_LOCAL.
+extern "C" __attribute__((visibility("default"))) int camscope_main(int argc, char** argv) {
   using namespace camscope::app;
   std::string cmd = argc > 1 ? argv[1] : "";
   int (*fn)(int, const char* const*) = nullptr;

@@ -5,6 +5,7 @@
 
 #include "render/gl.h"
 #include "render/gl_context.h"
+#include "render/llvm_guard.h"
 #include "util/error.h"
 
 namespace camscope::gl {
@@ -124,6 +125,7 @@ class EglContext final : public Context {
 }  // namespace
 
 std::unique_ptr<Context> create_headless_context(const ContextOptions& opt) {
+  guard_llvm_interposition();
   return std::make_unique<EglContext>(opt);
 }
 

@@ -1,6 +1,7 @@
 // Interactive GL: a GLFW window with a 3.3 core context.
 #include "render/gl.h"
 #include "render/gl_context.h"
+#include "render/llvm_guard.h"
 #include "util/error.h"
 
 #ifdef CAMSCOPE_HAVE_GLFW
@@ -77,6 +78,7 @@ class GlfwContext final : public Context {
 }  // namespace
 
 std::unique_ptr<Context> create_window_context(const ContextOptions& opt) {
+  guard_llvm_interposition();
   return std::make_unique<GlfwContext>(opt);
 }
 #else
