@@ -10,6 +10,7 @@
 //   palette 1/2/4/8   mode "P": palette lookup; tRNS ignored; indices past the PLTE entries
 //                     give Pillow's default palette entry (i, i, i)
 // tRNS, gAMA, sBIT, iCCP are not applied (Pillow ignores them in convert("RGB")).
+// A bad CRC fails before the image data (any chunk) and is ignored in IDAT, as in Pillow.
 // EXIF orientation comes from an eXIf chunk (before or after IDAT).
 #ifdef CAMSCOPE_HAVE_LIBPNG
 #include <png.h>
@@ -103,7 +104,10 @@ bool run(const Input& in, Guard& g, Decoded& out, std::vector<uint8_t>& raw,
   if (setjmp(png_jmpbuf(png))) return false;
   png_set_user_limits(png, 0x7fffffff, 0x7fffffff);  // check_budget already ran
   png_set_benign_errors(png, 1);                      // Pillow ignores what libpng deems benign
+  // CRCs as Pillow checks them: every chunk before the image data (Pillow's _open), not IDAT.
+  png_set_crc_action(png, PNG_CRC_DEFAULT, PNG_CRC_ERROR_QUIT);
   png_read_info(png, info);
+  png_set_crc_action(png, PNG_CRC_QUIET_USE, PNG_CRC_QUIET_USE);
   png_uint_32 w = 0, h = 0;
   int bd = 0, ct = 0, interlace = 0;
   png_get_IHDR(png, info, &w, &h, &bd, &ct, &interlace, nullptr, nullptr);

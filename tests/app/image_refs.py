@@ -112,6 +112,9 @@ data = open(out("photo_q95_420.jpg"), "rb").read()
 with open(out("truncated.jpg"), "wb") as f:
     f.write(data[: len(data) // 2])
 reference(out("truncated.jpg"))
+with open(out("no_eoi.jpg"), "wb") as f:  # only the end marker missing: Pillow refuses it too
+    f.write(data[:-2])
+reference(out("no_eoi.jpg"))
 
 
 # [SECTION] PNG, written by hand: every colour type x bit depth, plain and Adam7.
@@ -209,6 +212,17 @@ for o in range(1, 9):
     base.save(p, exif=e.tobytes())
     reference(p)
     reference(p, "apply")
+# Bad CRCs: Pillow ignores them in IDAT, refuses them in chunks before it.
+data = bytearray(open(out("pil_rgb.png"), "rb").read())
+i = data.find(b"IDAT")
+n = struct.unpack(">I", data[i - 4:i])[0]
+data[i + 4 + n] ^= 0xFF
+open(out("png_bad_idat_crc.png"), "wb").write(bytes(data))
+reference(out("png_bad_idat_crc.png"))
+t = chunk(b"tEXt", b"Comment\x00hello")
+t = t[:-1] + bytes([t[-1] ^ 0xFF])
+open(out("png_bad_text_crc.png"), "wb").write(png_bytes(g, 8, 0, 1, extra=t))
+reference(out("png_bad_text_crc.png"))
 # Truncated inside IDAT.
 data = open(out("pil_rgb.png"), "rb").read()
 open(out("truncated.png"), "wb").write(data[: len(data) - 40])
