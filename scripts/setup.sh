@@ -6,7 +6,7 @@ pkgs=(cmake ninja-build g++ pkg-config ccache
       libtorch-dev python3-torch python3-torchvision python3-numpy python3-pil
       libglfw3-dev libimgui-dev python3-glad doctest-dev
       libavformat-dev libavcodec-dev libswscale-dev libavdevice-dev libavutil-dev
-      libstb-dev nlohmann-json3-dev libegl-dev libgl-dev libegl-mesa0 libgl1-mesa-dri
+      libstb-dev libjpeg62-turbo-dev libpng-dev nlohmann-json3-dev libegl-dev libgl-dev libegl-mesa0 libgl1-mesa-dri
       xvfb xauth ffmpeg)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "app/commands.h"
@@ -201,12 +202,14 @@ void write_sanity(const std::string& path, model::Model& model, const torch::Ten
 }  // namespace
 
 int cmd_export(int argc, const char* const* argv) {
-  Args args(argc, argv,
-            {"model", "model-config", "input", "frames", "layer", "method", "target", "device",
-             "overlay", "colormap", "alpha", "out", "seed", "engine"},
-            {"raw", "force", "help", "sanity"});
+  std::set<std::string> value_opts = {"model",   "model-config", "input", "frames", "layer",
+                                      "method",  "target",       "device", "overlay", "colormap",
+                                      "alpha",   "out",          "seed",   "engine"};
+  value_opts.insert(kDecodeValueOpts.begin(), kDecodeValueOpts.end());
+  Args args(argc, argv, value_opts, {"raw", "force", "help", "sanity"});
   if (args.flag("help")) {
     std::fputs(kExportHelp, stdout);
+    std::fputs(kDecodeHelp, stdout);
     return 0;
   }
   if (!args.positional().empty())
@@ -245,6 +248,8 @@ int cmd_export(int argc, const char* const* argv) {
   FrameRange range;
   if (args.has("frames")) range = parse_frame_range(args.get("frames"));
   const bool force = args.flag("force"), raw = args.flag("raw"), sanity = args.flag("sanity");
+  capture::SourceOptions source_opt;
+  source_opt.decode = parse_decode_options(args);
 
   model::Model::Options mopt;
   mopt.path = args.get("model");
@@ -257,7 +262,7 @@ int cmd_export(int argc, const char* const* argv) {
   mopt.device = args.get("device", "auto");
   mopt.optimization = model::parse_engine(args.get("engine", "exact"));
 
-  auto source = capture::open_source(input);
+  auto source = capture::open_source(input, source_opt);
   const capture::SourceInfo& info = source->info();
   if (info.frame_count < 0 && range.end < 0)
     throw Error("input '" + input + "' has no end; pass --frames A:B");

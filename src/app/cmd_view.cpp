@@ -2,6 +2,7 @@
 // tests, scripted sessions and screenshots.
 #include <cstdio>
 #include <cstdlib>
+#include <set>
 #include <string>
 
 #include "app/commands.h"
@@ -50,13 +51,16 @@ float parse_unit(const Args& args, const char* key) {
 }  // namespace
 
 int cmd_view(int argc, const char* const* argv) {
-  Args args(argc, argv,
-            {"input", "frames", "screenshot", "size", "model", "model-config", "layer", "method",
-             "target", "device", "colormap", "alpha", "threshold", "script", "settings", "threads",
-             "engine", "debug-worker-delay-ms"},
+  std::set<std::string> value_opts = {
+      "input",     "frames", "screenshot", "size",     "model",   "model-config",
+      "layer",     "method", "target",     "device",   "colormap", "alpha",
+      "threshold", "script", "settings",   "threads",  "engine",  "debug-worker-delay-ms"};
+  value_opts.insert(kDecodeValueOpts.begin(), kDecodeValueOpts.end());
+  Args args(argc, argv, value_opts,
             {"headless", "force", "help", "verbose", "play", "pause", "no-settings"});
   if (args.flag("help")) {
     std::fputs(kViewHelp, stdout);
+    std::fputs(kDecodeHelp, stdout);
     return 0;
   }
   log::set_verbose(args.flag("verbose"));
@@ -76,6 +80,7 @@ int cmd_view(int argc, const char* const* argv) {
   opt.pipeline.model_config = args.get("model-config");
   opt.pipeline.device = args.get("device", "auto");
   opt.pipeline.input = args.get("input", "synthetic");
+  opt.pipeline.decode = parse_decode_options(args);
   opt.pipeline.threads = args.get_int("threads", 0);
   opt.pipeline.engine = args.get("engine", "fast");
   if (opt.pipeline.engine != "fast" && opt.pipeline.engine != "exact")

@@ -304,6 +304,12 @@ struct Pipeline::Impl {
 
   explicit Impl(const PipelineOptions& o) : opt(o), cache(o.cache_entries) {}
 
+  capture::SourceOptions source_options() const {
+    capture::SourceOptions so;
+    so.decode = opt.decode;
+    return so;
+  }
+
   bool live() const { return source_info.live || !source_info.seekable; }
   void bump_request() {
     ++req_serial;
@@ -361,7 +367,7 @@ void Pipeline::Impl::capture_loop() {
       std::unique_ptr<capture::FrameSource> s;
       std::string err;
       try {
-        s = capture::open_source(spec);
+        s = capture::open_source(spec, source_options());
       } catch (const std::exception& e) {
         err = e.what();
       }
@@ -850,7 +856,7 @@ void Pipeline::Impl::worker_loop() {
 Pipeline::Pipeline(const PipelineOptions& opt, const ViewParams& params)
     : m(std::make_unique<Impl>(opt)) {
   // The input first: a bad path is reported before the model spends time loading.
-  m->source = capture::open_source(opt.input);
+  m->source = capture::open_source(opt.input, m->source_options());
   m->source_info = m->source->info();
   // Torch work off this (GL) thread: see util/off_thread.h.
   run_off_thread([&] {

@@ -34,6 +34,7 @@ struct PipelineOptions {
   std::string engine = "fast";  // model::GraphOptimization: "fast" or "exact" 
   size_t cache_entries = 48;  // result LRU
   int worker_delay_ms = 0;    // test hook: extra sleep per computed result
+  DecodeOptions decode;       // images: --exif-orientation, --max-image-mb
 };
 
 // DESIGN.md's method names, in the order the UI cycles through them.

@@ -25,7 +25,7 @@ bool is_image_name(const std::filesystem::path& p) {
 
 class FolderSource final : public IndexedSource {
  public:
-  explicit FolderSource(const std::string& dir) {
+  FolderSource(const std::string& dir, const DecodeOptions& decode) : m_decode(decode) {
     std::error_code ec;
     for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
       if (entry.is_regular_file(ec) && is_image_name(entry.path()))
@@ -58,7 +58,7 @@ class FolderSource final : public IndexedSource {
     if (m_bad.count(index)) return false;
     const std::string path = (std::filesystem::path(m_dir) / m_files[index]).string();
     try {
-      Image img = load_image_rgb(path);
+      Image img = load_image_rgb(path, m_decode);
       out.index = index;
       out.pts = 0.0;
       out.width = img.width;
@@ -72,6 +72,7 @@ class FolderSource final : public IndexedSource {
     }
   }
 
+  DecodeOptions m_decode;
   std::string m_dir;
   std::vector<std::string> m_files;
   std::set<int64_t> m_bad;
@@ -79,8 +80,8 @@ class FolderSource final : public IndexedSource {
 
 }  // namespace
 
-std::unique_ptr<FrameSource> make_folder_source(const std::string& dir) {
-  return std::make_unique<FolderSource>(dir);
+std::unique_ptr<FrameSource> make_folder_source(const std::string& dir, const DecodeOptions& decode) {
+  return std::make_unique<FolderSource>(dir, decode);
 }
 
 }  // namespace camscope::capture

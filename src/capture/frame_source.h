@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "util/frame_range.h"
+#include "util/image_io.h"
 
 namespace camscope::capture {
 
@@ -64,6 +65,7 @@ struct SourceOptions {
   int decoder_threads = 0;    // video: libavcodec threads, 0 = automatic
   double watchdog_s = 2.0;    // webcam: no frame for this long -> Lost, then reconnect
   int width = 0, height = 0;  // synthetic/webcam: requested size (0 = default / the device's)
+  DecodeOptions decode;       // image / folder: EXIF orientation, decoded-size limit
 };
 
 // Opens SRC as DESIGN.md's --input defines it: image file, folder, video file, webcam:N or

@@ -8,8 +8,8 @@ namespace {
 
 class ImageSource final : public FrameSource {
  public:
-  explicit ImageSource(const std::string& path) {
-    Image img = load_image_rgb(path);
+  ImageSource(const std::string& path, const DecodeOptions& decode) {
+    Image img = load_image_rgb(path, decode);
     m_frame.index = 0;
     m_frame.width = img.width;
     m_frame.height = img.height;
@@ -45,8 +45,8 @@ class ImageSource final : public FrameSource {
 
 }  // namespace
 
-std::unique_ptr<FrameSource> make_image_source(const std::string& path) {
-  return std::make_unique<ImageSource>(path);
+std::unique_ptr<FrameSource> make_image_source(const std::string& path, const DecodeOptions& decode) {
+  return std::make_unique<ImageSource>(path, decode);
 }
 
 }  // namespace camscope::capture

@@ -97,9 +97,9 @@ std::unique_ptr<FrameSource> open_source(const std::string& spec, const SourceOp
   std::error_code ec;
   const auto status = std::filesystem::status(spec, ec);
   if (!std::filesystem::exists(status)) throw Error(spec + ": no such file or directory");
-  if (std::filesystem::is_directory(status)) return make_folder_source(spec);
+  if (std::filesystem::is_directory(status)) return make_folder_source(spec, opt.decode);
   if (!std::filesystem::is_regular_file(status)) throw Error(spec + ": not a regular file");
-  if (has_image_extension(spec)) return make_image_source(spec);
+  if (has_image_extension(spec)) return make_image_source(spec, opt.decode);
   return make_video_source(spec, opt);
 }
 

@@ -8,8 +8,8 @@
 
 namespace camscope::capture {
 
-std::unique_ptr<FrameSource> make_image_source(const std::string& path);
-std::unique_ptr<FrameSource> make_folder_source(const std::string& dir);
+std::unique_ptr<FrameSource> make_image_source(const std::string& path, const DecodeOptions& decode);
+std::unique_ptr<FrameSource> make_folder_source(const std::string& dir, const DecodeOptions& decode);
 std::unique_ptr<FrameSource> make_video_source(const std::string& path, const SourceOptions& opt);
 // device: a V4L2 path such as /dev/video0; size "WxH" and format (e.g. "mjpeg", "yuyv422")
 // may be empty for the device's defaults.
