@@ -69,6 +69,8 @@ class VideoSource final : public IndexedSource {
 
   bool read_frame(int64_t index, Frame& out) override { return fetch(index, out); }
 
+  DecoderStats decoder_stats() const override { return {m_seeks.load(), m_opens.load()}; }
+
   int64_t index_at_time(double seconds) const override {
     const double t = seconds / av_q2d(m_time_base) + 1e-6;
     if (!(t > 0)) return 0;
@@ -86,6 +88,7 @@ class VideoSource final : public IndexedSource {
 
   void open_demuxer() {
     AVFormatContext* raw = nullptr;
+    ++m_opens;
     int r = avformat_open_input(&raw, m_path.c_str(), nullptr, nullptr);
     if (r < 0) throw Error(m_path + ": not a readable video (" + av::error_text(r) + ")");
     av::FormatPtr fmt(raw);
@@ -340,6 +343,7 @@ class VideoSource final : public IndexedSource {
       if (back == 0 && key.dts != key.pts) attempts.emplace_back(key.index, key.dts);
     }
     for (size_t a = 0; a < attempts.size(); ++a) {
+      ++m_seeks;
       if (av_seek_frame(m_fmt.get(), m_stream, attempts[a].second, AVSEEK_FLAG_BACKWARD) < 0)
         continue;
       m_valid_from = attempts[a].first;
@@ -378,6 +382,7 @@ class VideoSource final : public IndexedSource {
 
   // Back to the first packet: a plain seek where the demuxer allows it, else reopen the file.
   void rewind() {
+    ++m_seeks;
     if (!m_count_mode && avformat_seek_file(m_fmt.get(), m_stream, INT64_MIN, m_pts.front(),
                                             m_pts.front(), AVSEEK_FLAG_BACKWARD) >= 0)
       return;
@@ -480,6 +485,7 @@ class VideoSource final : public IndexedSource {
   std::string m_error;
   int64_t m_prefetch_next = 0, m_prefetch_end = 0;
   std::thread m_worker;
+  std::atomic<int64_t> m_seeks{0}, m_opens{0};
 };
 
 }  // namespace

@@ -27,12 +27,15 @@ struct InputSpec {
 
 struct Sidecar {
   bool present = false;  // false: defaults (RGB, ImageNet mean/std, 224x224, numeric labels)
+  std::string path;      // the JSON file it came from (for messages)
   InputSpec input;
   std::vector<std::string> labels;
   std::string default_layer;
 };
 
-// Reads M.json; throws camscope::Error on malformed content.
+// Reads M.json and validates it against the schema in sidecar.cpp; throws camscope::Error with
+// one line naming the field ("M.json: input.std[1] must be > 0") on anything malformed. The
+// file, and a labels_file, are bounded by util/fs.h's text-file limit.
 Sidecar load_sidecar(const std::string& json_path);
 
 struct LayerInfo {

@@ -13,7 +13,7 @@ Json read_json_file(const std::string& path) {
   std::string text = read_text_file(path);
   try {
     return Json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse errors, number overflow (1e999)
     throw Error(path + ": invalid JSON (" + std::string(e.what()) + ")");
   }
 }
