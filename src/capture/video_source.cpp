@@ -240,9 +240,10 @@ class VideoSource final : public IndexedSource {
         std::shared_ptr<const Frame> result;
         std::string error;
         try {
-          // A prefetch may have produced it after the caller looked.
+          // A prefetch may have produced it after the caller looked...
           result = m_cache.find(target);
-          if (!result) result = decode_to(target, false);
+          // ... or written it off as damaged (no seek back to try it again).
+          if (!result && !is_missing(target)) result = decode_to(target, false);
         } catch (const std::exception& e) {
           error = e.what();
           m_need_seek = true;
@@ -301,6 +302,12 @@ class VideoSource final : public IndexedSource {
       const int64_t idx = m_picture_index;
       if (idx < m_valid_from) continue;    // leading pictures that reference before the seek point
       if (idx < m_dec_next - 1) continue;  // out-of-order leftovers of damaged streams
+      // Pictures between the last one and this one did not decode (damage). Write them off
+      // now: otherwise a request for one of them, after a read-ahead went past it, finds the
+      // decoder beyond it and seeks back (and fails again) — a seek and a re-decode from the
+      // keyframe, or from the start of the file, per damaged frame. Pictures below the skip
+      // threshold may have been left undecoded on purpose (AVDISCARD_NONREF) and are not.
+      if (idx > m_dec_next) mark_missing(std::max(m_dec_next, target - m_keep_behind), idx);
       m_dec_next = idx + 1;
       if (idx >= target - m_keep_behind) {
         auto frame = convert(idx);
@@ -409,7 +416,13 @@ class VideoSource final : public IndexedSource {
         continue;
       }
       if (r == AVERROR_EOF) return false;
-      if (r != AVERROR(EAGAIN)) break;  // decoder failure: like starvation, not the end
+      if (r != AVERROR(EAGAIN)) {
+        // A picture that failed to decode (damage): the decoder stays usable and the next
+        // packet decodes as usual, so keep reading forward. Treating it as the end of the
+        // stream cost a seek and a re-decode from the keyframe per damaged picture.
+        ++starved;
+        continue;
+      }
       if (m_demux_eof) return false;  // drained already
       ++starved;
       r = av_read_frame(m_fmt.get(), m_packet.get());
