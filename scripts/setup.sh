@@ -7,7 +7,8 @@ pkgs=(cmake ninja-build g++ pkg-config ccache
       libglfw3-dev libimgui-dev python3-glad doctest-dev
       libavformat-dev libavcodec-dev libswscale-dev libavdevice-dev libavutil-dev
       libstb-dev nlohmann-json3-dev libegl-dev libgl-dev libegl-mesa0 libgl1-mesa-dri
-      xvfb xauth ffmpeg)
+      xvfb xauth ffmpeg
+      clang libclang-rt-14-dev)  # clang: scripts/fuzz.sh (libFuzzer)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

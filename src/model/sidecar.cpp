@@ -20,7 +20,7 @@
 #include <set>
 #include <sstream>
 
-#include "model/model.h"
+#include "model/sidecar.h"
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/json.h"

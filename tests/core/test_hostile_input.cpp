@@ -3,6 +3,7 @@
 // values that are options. Each case must end in one line naming the problem.
 #include <doctest/doctest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <vector>
 
@@ -291,4 +292,30 @@ TEST_CASE("--max-file-mb is a global option taken out before the command's own")
   }
   std::vector<const char*> missing = {"--max-file-mb"};
   CHECK(has(error_of([&] { take_global_options(1, missing.data()); }), "needs a value"));
+}
+
+TEST_CASE("JsonArrayWriter writes what write_json_file writes, holding no item in memory") {
+  test::TempDir d("hostile_jsonarray");
+  Json head;
+  head["model"] = "m.pt";
+  head["nested"] = {{"a", Json::array({1, 2})}, {"b", Json::object()}};
+  Json tail;
+  tail["stats"] = {{"seeks", 1}, {"names", Json::array({"x\ny", "caf\xc3\xa9"})}};
+  for (int n : {0, 1, 3}) {
+    Json whole = head;
+    whole["frames"] = Json::array();
+    JsonArrayWriter w(d.str("s.json"), "frames");
+    for (int i = 0; i < n; ++i) {
+      Json f = {{"index", i}, {"top", Json::array({{{"class", i}, {"score", 0.5}}})},
+                {"empty", Json::array()}, {"skipped", i == 1}};
+      w.add(f);
+      whole["frames"].push_back(f);
+    }
+    whole["stats"] = tail["stats"];
+    w.finish(head, tail);
+    write_json_file(d.str("ref.json"), whole);
+    CHECK(read_text_file(d.str("s.json")) == read_text_file(d.str("ref.json")));
+    CHECK(read_json_file(d.str("s.json")) == whole);
+  }
+  CHECK_FALSE(std::filesystem::exists(d.str("s.json.items.tmp")));
 }
