@@ -7,7 +7,13 @@ pkgs=(cmake ninja-build g++ pkg-config ccache
       libglfw3-dev libimgui-dev python3-glad doctest-dev
       libavformat-dev libavcodec-dev libswscale-dev libavdevice-dev libavutil-dev
       libstb-dev libjpeg62-turbo-dev libpng-dev nlohmann-json3-dev libegl-dev libgl-dev libegl-mesa0 libgl1-mesa-dri
-      xvfb xauth ffmpeg)
+      xvfb xauth ffmpeg clang)
+# libFuzzer's runtime for scripts/fuzz.sh, named after the distribution's clang.
+. /etc/os-release 2>/dev/null || true
+case "${VERSION_CODENAME:-}" in
+  bookworm) pkgs+=(libclang-rt-14-dev) ;;
+  trixie) pkgs+=(libclang-rt-19-dev) ;;
+esac
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

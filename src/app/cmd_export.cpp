@@ -25,6 +25,7 @@
 #include "util/fs.h"
 #include "util/image_io.h"
 #include "util/json.h"
+#include "util/log.h"
 #include "util/npy.h"
 
 namespace camscope::app {
@@ -150,8 +151,11 @@ class Progress {
   explicit Progress(int64_t total) : m_total(total), m_t0(Clock::now()) {}
   // An error or a short source ends the bar early: finish its line so the next message (the
   // one-line error) starts on its own.
-  ~Progress() {
+  ~Progress() { interrupt(); }
+  // Ends the bar's line so a message (a warning) starts on its own; the next update redraws it.
+  void interrupt() {
     if (m_open) std::fputc('\n', stderr);
+    m_open = false;
   }
   void update(int64_t done) {
     if (m_total <= 1) return;
@@ -303,21 +307,44 @@ int cmd_export(int argc, const char* const* argv) {
   summary["method"] = explain::method_name(req.method);
   summary["device"] = model->device_name();
   summary["engine"] = model::engine_name(mopt.optimization);
-  summary["frames"] = Json::array();
+  // The per-frame entries go to disk as they come: held in memory they grew the process by
+  // ~3-4 KB per frame, without bound on long runs.
+  JsonArrayWriter frames(summary_path, "frames");
 
   std::unique_ptr<Mp4Writer> mp4;
   Progress progress(total);
   capture::Frame frame;
-  int64_t done = 0;
+  int64_t done = 0, skipped = 0;
+  // Frames of the range the source could not decode are not dropped silently: a warning line
+  // each and an entry {"index", "skipped": true, "warnings"} in summary.json (DESIGN.md).
+  int64_t expected = range.begin;  // the next index a clean source would hand out
+  auto report_skipped = [&](int64_t upto) {  // frames [expected, upto) did not come
+    if (info.frame_count < 0 || info.live) return;  // no numbering to miss frames of
+    for (; expected < upto; ++expected) {
+      if (!range.contains(expected)) continue;
+      const std::string why = "frame " + std::to_string(expected) + " could not be decoded; skipped";
+      progress.interrupt();
+      log::warn(input + ": " + why);
+      Json fj;
+      fj["index"] = expected;
+      fj["skipped"] = true;
+      fj["warnings"] = Json::array({why});
+      frames.add(fj);
+      ++skipped;
+    }
+  };
   auto t_decode = Clock::now();
   bool have = false;
   if (range.begin > 0 && info.seekable) {
-    have = source->seek(range.begin, frame);
+    // A damaged first frame is skipped like any other, not the end of the export.
+    have = source->seek(range.begin, frame) || source->next(frame);
   } else {
     while ((have = source->next(frame)) && frame.index < range.begin) {
     }
   }
   while (have && range.contains(frame.index)) {
+    report_skipped(frame.index);
+    expected = frame.index + 1;
     std::map<std::string, double> timings;
     std::vector<std::string> order;
     auto add = [&](const std::string& k, double v) {
@@ -367,17 +394,23 @@ int cmd_export(int argc, const char* const* argv) {
     Json tj = Json::object();
     for (const auto& k : order) tj[k] = timings[k];
     fj["timings_ms"] = tj;
-    summary["frames"].push_back(fj);
+    frames.add(fj);
     if (sanity && done == 0) write_sanity(sanity_path, *model, x, req, r.target);
 
-    progress.update(++done);
-    if (total > 0 && done >= total) break;
+    progress.update(++done + skipped);
+    if (total > 0 && done + skipped >= total) break;
     t_decode = Clock::now();
     have = source->next(frame);
   }
+  if (!have || !range.contains(frame.index))  // the source ended (or jumped) before the range did
+    report_skipped(range.end >= 0 ? std::min(range.end, info.frame_count) : info.frame_count);
   if (mp4) mp4->close();
   if (done == 0) throw Error("no frames decoded from '" + input + "' in the requested range");
-  write_json_file(summary_path, summary);
+  const capture::DecoderStats ds = source->decoder_stats();
+  Json tail;
+  tail["source_stats"] = {{"skipped", skipped}, {"decoder_seeks", ds.seeks},
+                          {"decoder_opens", ds.opens}};
+  frames.finish(summary, tail);
   return 0;
 }
 

@@ -5,8 +5,10 @@
 #include <cstring>
 #include <exception>
 #include <string>
+#include <vector>
 
 #include "app/commands.h"
+#include "util/args.h"
 #include "util/error.h"
 
 namespace {
@@ -25,6 +27,8 @@ void print_usage() {
       "\n"
       "common options: --model PATH --input SRC --layer PATH --method NAME --target top1|INDEX\n"
       "  --device auto|cpu|cuda --frames A:B --colormap NAME --alpha X --force\n"
+      "  --max-file-mb N   largest sidecar/labels/text file (default 64) and model file\n"
+      "                    (default 4096) read; N sets both\n"
       "run 'camscope COMMAND --help' for a command's options.\n",
       CAMSCOPE_VERSION);
 }
@@ -53,20 +57,22 @@ extern "C" __attribute__((visibility("default"))) int camscope_main(int argc, ch
     skip = 1;
   } else {
     std::fprintf(stderr, "camscope: unknown command '%s' (try: view, export, info, bench, synth)\n",
-                 cmd.c_str());
+                 camscope::printable(cmd).c_str());
     return 2;
   }
+  // Every error is one printable line: file names, decoder and model messages may carry
+  // control characters or bytes that are not UTF-8.
+  auto fail = [](const std::string& msg) {
+    std::fprintf(stderr, "camscope: error: %s\n", camscope::printable(msg).c_str());
+    return 1;
+  };
   try {
-    return fn(argc - skip, argv + skip);
+    std::vector<const char*> rest = camscope::take_global_options(argc - skip, argv + skip);
+    return fn(static_cast<int>(rest.size()), rest.data());
   } catch (const camscope::Error& e) {
-    std::fprintf(stderr, "camscope: error: %s\n", e.what());
-    return 1;
+    return fail(e.what());
   } catch (const std::exception& e) {
-    std::string msg = e.what();
-    // LibTorch messages span many lines (with C++ stack traces): keep the first.
-    auto nl = msg.find('\n');
-    if (nl != std::string::npos) msg = msg.substr(0, nl);
-    std::fprintf(stderr, "camscope: error: %s\n", msg.c_str());
-    return 1;
+    // LibTorch messages span many lines (tracebacks, C++ stack traces): keep the cause.
+    return fail(camscope::error_summary(e.what()));
   }
 }

@@ -36,6 +36,13 @@ struct SourceInfo {
 
 enum class SourceState { Ok, End, Lost, Reconnecting };
 
+// How often a source repositioned its decoder: reading in order should cost one seek (or none)
+// however damaged the input, not one per frame. For tests and diagnostics (summary.json).
+struct DecoderStats {
+  int64_t seeks = 0;  // demuxer seeks (including rewinds to the start)
+  int64_t opens = 0;  // demuxer/decoder (re)opens, the first one included
+};
+
 class FrameSource {
  public:
   virtual ~FrameSource() = default;
@@ -52,6 +59,7 @@ class FrameSource {
   // Frames skipped because they could not be decoded (damaged video, unreadable images,
   // frames a truncated file announces but does not hold).
   virtual int64_t skipped() const { return 0; }
+  virtual DecoderStats decoder_stats() const { return {}; }
   // Time <-> index for scrubbing by time. index_at_time: the frame shown at `seconds` (the last
   // frame whose pts <= seconds), clamped to [0, frame_count). pts_of: frame `index`'s pts.
   virtual int64_t index_at_time(double seconds) const;

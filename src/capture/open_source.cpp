@@ -7,6 +7,7 @@
 
 #include "capture/sources.h"
 #include "util/error.h"
+#include "util/fs.h"
 
 namespace camscope::capture {
 namespace {
@@ -98,7 +99,8 @@ std::unique_ptr<FrameSource> open_source(const std::string& spec, const SourceOp
   const auto status = std::filesystem::status(spec, ec);
   if (!std::filesystem::exists(status)) throw Error(spec + ": no such file or directory");
   if (std::filesystem::is_directory(status)) return make_folder_source(spec, opt.decode);
-  if (!std::filesystem::is_regular_file(status)) throw Error(spec + ": not a regular file");
+  // Devices, pipes and /proc or /sys pseudo-files (/proc/self/mem) are not inputs.
+  if (const std::string why = not_regular_reason(spec); !why.empty()) throw Error(spec + ": " + why);
   if (has_image_extension(spec)) return make_image_source(spec, opt.decode);
   return make_video_source(spec, opt);
 }

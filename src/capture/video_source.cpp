@@ -69,6 +69,8 @@ class VideoSource final : public IndexedSource {
 
   bool read_frame(int64_t index, Frame& out) override { return fetch(index, out); }
 
+  DecoderStats decoder_stats() const override { return {m_seeks.load(), m_opens.load()}; }
+
   int64_t index_at_time(double seconds) const override {
     const double t = seconds / av_q2d(m_time_base) + 1e-6;
     if (!(t > 0)) return 0;
@@ -86,6 +88,7 @@ class VideoSource final : public IndexedSource {
 
   void open_demuxer() {
     AVFormatContext* raw = nullptr;
+    ++m_opens;
     int r = avformat_open_input(&raw, m_path.c_str(), nullptr, nullptr);
     if (r < 0) throw Error(m_path + ": not a readable video (" + av::error_text(r) + ")");
     av::FormatPtr fmt(raw);
@@ -237,9 +240,10 @@ class VideoSource final : public IndexedSource {
         std::shared_ptr<const Frame> result;
         std::string error;
         try {
-          // A prefetch may have produced it after the caller looked.
+          // A prefetch may have produced it after the caller looked...
           result = m_cache.find(target);
-          if (!result) result = decode_to(target, false);
+          // ... or written it off as damaged (no seek back to try it again).
+          if (!result && !is_missing(target)) result = decode_to(target, false);
         } catch (const std::exception& e) {
           error = e.what();
           m_need_seek = true;
@@ -298,6 +302,12 @@ class VideoSource final : public IndexedSource {
       const int64_t idx = m_picture_index;
       if (idx < m_valid_from) continue;    // leading pictures that reference before the seek point
       if (idx < m_dec_next - 1) continue;  // out-of-order leftovers of damaged streams
+      // Pictures between the last one and this one did not decode (damage). Write them off
+      // now: otherwise a request for one of them, after a read-ahead went past it, finds the
+      // decoder beyond it and seeks back (and fails again) — a seek and a re-decode from the
+      // keyframe, or from the start of the file, per damaged frame. Pictures below the skip
+      // threshold may have been left undecoded on purpose (AVDISCARD_NONREF) and are not.
+      if (idx > m_dec_next) mark_missing(std::max(m_dec_next, target - m_keep_behind), idx);
       m_dec_next = idx + 1;
       if (idx >= target - m_keep_behind) {
         auto frame = convert(idx);
@@ -340,6 +350,7 @@ class VideoSource final : public IndexedSource {
       if (back == 0 && key.dts != key.pts) attempts.emplace_back(key.index, key.dts);
     }
     for (size_t a = 0; a < attempts.size(); ++a) {
+      ++m_seeks;
       if (av_seek_frame(m_fmt.get(), m_stream, attempts[a].second, AVSEEK_FLAG_BACKWARD) < 0)
         continue;
       m_valid_from = attempts[a].first;
@@ -378,6 +389,7 @@ class VideoSource final : public IndexedSource {
 
   // Back to the first packet: a plain seek where the demuxer allows it, else reopen the file.
   void rewind() {
+    ++m_seeks;
     if (!m_count_mode && avformat_seek_file(m_fmt.get(), m_stream, INT64_MIN, m_pts.front(),
                                             m_pts.front(), AVSEEK_FLAG_BACKWARD) >= 0)
       return;
@@ -404,7 +416,13 @@ class VideoSource final : public IndexedSource {
         continue;
       }
       if (r == AVERROR_EOF) return false;
-      if (r != AVERROR(EAGAIN)) break;  // decoder failure: like starvation, not the end
+      if (r != AVERROR(EAGAIN)) {
+        // A picture that failed to decode (damage): the decoder stays usable and the next
+        // packet decodes as usual, so keep reading forward. Treating it as the end of the
+        // stream cost a seek and a re-decode from the keyframe per damaged picture.
+        ++starved;
+        continue;
+      }
       if (m_demux_eof) return false;  // drained already
       ++starved;
       r = av_read_frame(m_fmt.get(), m_packet.get());
@@ -480,6 +498,7 @@ class VideoSource final : public IndexedSource {
   std::string m_error;
   int64_t m_prefetch_next = 0, m_prefetch_end = 0;
   std::thread m_worker;
+  std::atomic<int64_t> m_seeks{0}, m_opens{0};
 };
 
 }  // namespace

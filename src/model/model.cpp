@@ -19,6 +19,7 @@
 #include "model/tap_graph.h"
 #include "util/args.h"
 #include "util/error.h"
+#include "util/fs.h"
 #include "util/log.h"
 
 namespace camscope::model {
@@ -26,10 +27,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string first_line(const std::string& s) {
-  auto nl = s.find('\n');
-  return nl == std::string::npos ? s : s.substr(0, nl);
-}
+// The cause of a LibTorch error on one line (the Python-level exception and the failing op of
+// a TorchScript interpreter error, not its "The following operation failed" header).
+std::string first_line(const std::string& s) { return error_summary(s); }
 
 std::string shape_str(c10::IntArrayRef shape) {
   std::ostringstream os;
@@ -41,11 +41,12 @@ std::string shape_str(c10::IntArrayRef shape) {
 
 void check_model_file(const std::string& path) {
   if (path.empty()) throw Error("no model given (--model PATH)");
+  const std::string why = not_regular_reason(path);
+  if (why == "is a directory") throw Error(path + ": is a directory, not a TorchScript file");
   std::error_code ec;
-  auto st = fs::status(path, ec);
-  if (!fs::exists(st)) throw Error(path + ": no such file");
-  if (fs::is_directory(st)) throw Error(path + ": is a directory, not a TorchScript file");
-  if (fs::file_size(path, ec) == 0) throw Error(path + ": empty file, not a TorchScript model");
+  if (why.empty() && fs::file_size(path, ec) == 0 && !ec)
+    throw Error(path + ": empty file, not a TorchScript model");
+  check_input_file(path, FileKind::Model);  // not regular, too large: one line naming the limit
 }
 
 torch::Device pick_device(const std::string& name) {
@@ -329,6 +330,10 @@ ForwardResult TorchModel::forward(const torch::Tensor& x, const std::vector<std:
     for (size_t i = 1; i < out.size(); ++i) r.taps.push_back(out[i].toTensor());
   } catch (const c10::Error& e) {
     throw Error("forward failed: " + first_line(e.what_without_backtrace()));
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {  // the interpreter's own errors (a model that raises)
+    throw Error("forward failed: " + first_line(e.what()));
   }
   return r;
 }
@@ -367,10 +372,11 @@ void TorchModel::inspect() {
   c10::ivalue::TupleElements out;
   try {
     out = run(tg, probe);
-  } catch (const c10::Error& e) {
+  } catch (const std::exception& e) {  // c10::Error, or the interpreter's (a model that raises)
+    const auto* c10e = dynamic_cast<const c10::Error*>(&e);
     throw Error(m_path + ": forward on a [1, " + std::to_string(in.channels()) + ", " +
-                std::to_string(in.height) + ", " + std::to_string(in.width) +
-                "] input failed: " + first_line(e.what_without_backtrace()));
+                std::to_string(in.height) + ", " + std::to_string(in.width) + "] input failed: " +
+                first_line(c10e ? c10e->what_without_backtrace() : e.what()));
   }
   if (!out[0].isTensor())
     throw Error(m_path + ": the model must return [N, classes] logits, it returns " +
@@ -383,8 +389,10 @@ void TorchModel::inspect() {
     throw Error(m_path + ": the model's output contains NaN or Inf (for an all-zero input)");
   m_num_classes = logits.size(1);
   if (!m_sidecar.labels.empty() && static_cast<int64_t>(m_sidecar.labels.size()) != m_num_classes)
-    throw Error(m_path + ": the sidecar lists " + std::to_string(m_sidecar.labels.size()) +
-                " labels but the model outputs " + std::to_string(m_num_classes) + " classes");
+    throw Error((m_sidecar.path.empty() ? m_path : m_sidecar.path) + ": labels: the sidecar lists " +
+                std::to_string(m_sidecar.labels.size()) + " labels but the model " +
+                fs::path(m_path).filename().string() + " outputs " +
+                std::to_string(m_num_classes) + " classes");
 
   size_t k = 1;
   int64_t best_order = -1;

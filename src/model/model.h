@@ -5,35 +5,13 @@
 // This header includes LibTorch: include it only from model/, explain/ and app/ code.
 #include <torch/script.h>
 
+#include "model/sidecar.h"
+
 #include <memory>
 #include <string>
 #include <vector>
 
 namespace camscope::model {
-
-enum class ColorMode { RGB, BGR, Gray };
-enum class ResizeMode { Stretch, CenterCrop };
-
-// DESIGN.md "Model sidecar".
-struct InputSpec {
-  int height = 224, width = 224;
-  ColorMode color = ColorMode::RGB;
-  ResizeMode resize = ResizeMode::Stretch;
-  std::vector<float> mean{0.485f, 0.456f, 0.406f};
-  std::vector<float> std{0.229f, 0.224f, 0.225f};
-  bool antialias = true;
-  int channels() const { return color == ColorMode::Gray ? 1 : 3; }
-};
-
-struct Sidecar {
-  bool present = false;  // false: defaults (RGB, ImageNet mean/std, 224x224, numeric labels)
-  InputSpec input;
-  std::vector<std::string> labels;
-  std::string default_layer;
-};
-
-// Reads M.json; throws camscope::Error on malformed content.
-Sidecar load_sidecar(const std::string& json_path);
 
 struct LayerInfo {
   std::string path;                   // as PyTorch named_modules() spells it ("" = root)

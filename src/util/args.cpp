@@ -1,9 +1,11 @@
 #include "util/args.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 
 #include "util/error.h"
+#include "util/fs.h"
 
 namespace camscope {
 
@@ -51,6 +53,11 @@ Args::Args(int argc, const char* const* argv, const std::set<std::string>& value
       if (!has_value) {
         if (i + 1 >= argc) throw Error("option --" + key + " needs a value");
         value = argv[++i];
+        // "--method --out DIR" forgot the method: do not take the next option as its value.
+        // (Values starting with one dash, e.g. "--alpha -0.5", still reach range validation;
+        // "--key=--x" is explicit and allowed.)
+        if (value.rfind("--", 0) == 0 && value.size() > 2)
+          throw Error("option --" + key + " needs a value, got the option " + value);
       }
       m_values[key] = value;
     } else if (flag_opts.count(key)) {
@@ -63,6 +70,30 @@ Args::Args(int argc, const char* const* argv, const std::set<std::string>& value
       throw Error(msg);
     }
   }
+}
+
+std::vector<const char*> take_global_options(int argc, const char* const* argv) {
+  std::vector<const char*> rest;
+  for (int i = 0; i < argc; ++i) {
+    const std::string a = argv[i];
+    std::string value;
+    if (a == "--max-file-mb") {
+      if (i + 1 >= argc) throw Error("option --max-file-mb needs a value");
+      value = argv[++i];
+    } else if (a.rfind("--max-file-mb=", 0) == 0) {
+      value = a.substr(14);
+    } else {
+      rest.push_back(argv[i]);
+      continue;
+    }
+    char* end = nullptr;
+    errno = 0;
+    const long long mb = std::strtoll(value.c_str(), &end, 10);
+    if (value.empty() || *end != '\0' || errno == ERANGE || mb < 1 || mb > (1ll << 30))
+      throw Error("--max-file-mb expects a whole number of megabytes >= 1, got '" + value + "'");
+    set_max_file_mb(mb);
+  }
+  return rest;
 }
 
 bool Args::has(const std::string& key) const { return m_values.count(key) != 0; }

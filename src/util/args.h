@@ -28,6 +28,11 @@ class Args {
   std::vector<std::string> m_positional;
 };
 
+// Options every command accepts, taken out before the command parses its own:
+// --max-file-mb N (util/fs.h: the limit on sidecar, labels and model files). Returns the
+// remaining arguments; throws camscope::Error on a bad value.
+std::vector<const char*> take_global_options(int argc, const char* const* argv);
+
 // Edit distance, used for "did you mean" suggestions (options, layer paths, methods).
 size_t edit_distance(const std::string& a, const std::string& b);
 // Up to n candidates closest to s, best first.

@@ -3,13 +3,16 @@
 #include <atomic>
 #include <mutex>
 
+#include "util/error.h"
+
 namespace camscope::log {
+using camscope::printable;
 namespace {
 std::atomic<bool> g_verbose{false};
 std::mutex g_mutex;
 void emit(const char* prefix, const std::string& msg) {
   std::lock_guard<std::mutex> lock(g_mutex);
-  std::fprintf(stderr, "camscope: %s%s\n", prefix, msg.c_str());
+  std::fprintf(stderr, "camscope: %s%s\n", prefix, printable(msg).c_str());
 }
 }  // namespace
 

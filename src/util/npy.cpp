@@ -1,10 +1,12 @@
 #include "util/npy.h"
 
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 
 #include "util/error.h"
+#include "util/fs.h"
 
 namespace camscope {
 
@@ -34,6 +36,9 @@ void write_npy(const std::string& path, const float* data, const std::vector<int
 }
 
 NpyArray read_npy(const std::string& path) {
+  // Bounded like every file read outside image decoding; the shape is checked against the
+  // size below, so a lying header cannot allocate more than the file holds.
+  const int64_t file_size = check_input_file(path, FileKind::Model);
   std::ifstream f(path, std::ios::binary);
   if (!f) throw Error("cannot open " + path);
   char magic[8];
@@ -62,8 +67,12 @@ NpyArray read_npy(const std::string& path) {
   int64_t count = 1;
   while (std::getline(ss, tok, ',')) {
     if (tok.find_first_not_of(' ') == std::string::npos) continue;
-    arr.shape.push_back(std::stoll(tok));
-    count *= arr.shape.back();
+    char* end = nullptr;
+    const long long d = std::strtoll(tok.c_str(), &end, 10);
+    if (end == tok.c_str() || d < 0 || d > file_size) throw Error(path + ": bad .npy shape");
+    arr.shape.push_back(d);
+    count *= d;
+    if (count > file_size / 4) throw Error(path + ": .npy shape larger than the file");
   }
   arr.data.resize(static_cast<size_t>(count));
   f.read(reinterpret_cast<char*>(arr.data.data()), static_cast<std::streamsize>(count * 4));

@@ -104,7 +104,7 @@ TEST_CASE("sidecar that does not fit the model") {
   CHECK(has(msg, "3 input channel"));
   CHECK(has(msg, "gives 1"));
   CHECK(has(load_error(d.str("good.pt"), d.str("nope.json")), "no such file"));
-  std::ofstream(d.str("labels.json")) << R"({"labels": ["a", "b"]})";
+  std::ofstream(d.str("labels.json")) << R"({"input": {"size": [32, 32]}, "labels": ["a", "b"]})";
   CHECK(has(load_error(d.str("good.pt"), d.str("labels.json")), "2 labels"));
   std::ofstream(d.str("layer.json"))
       << R"({"input": {"size": [32, 32]}, "default_layer": "conv3"})";
