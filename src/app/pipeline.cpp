@@ -303,6 +303,14 @@ struct Pipeline::Impl {
 
   explicit Impl(const PipelineOptions& o) : opt(o), cache(o.cache_entries) {}
 
+  // Called (under the lock) whenever something a viewer shows changed: a result, a status, a
+  // sanity report, a finished task. Lets the GL thread sleep instead of polling.
+  std::function<void()> on_change;
+  void notify_result() {
+    cv_result.notify_all();
+    if (on_change) on_change();
+  }
+
   bool live() const { return source_info.live || !source_info.seekable; }
   void bump_request() {
     ++req_serial;
@@ -368,7 +376,7 @@ void Pipeline::Impl::capture_loop() {
       --opening;
       if (!s) {
         status = err;
-        cv_result.notify_all();
+        notify_result();
         continue;
       }
       source = std::move(s);
@@ -686,7 +694,7 @@ void Pipeline::Impl::run_sanity_locked(std::unique_lock<std::mutex>& lk) {
   lk.lock();
   sanity = std::move(out);
   ++sanity_generation;
-  cv_result.notify_all();
+  notify_result();
 }
 
 void Pipeline::Impl::worker_loop() {
@@ -712,7 +720,7 @@ void Pipeline::Impl::worker_loop() {
       lk.lock();
       task_error = err;
       task_done = true;
-      cv_result.notify_all();
+      notify_result();
       continue;
     }
     if (sanity_requested && !has_pending_model && result && result->frame) {
@@ -738,7 +746,7 @@ void Pipeline::Impl::worker_loop() {
       --opening;
       if (!m) {
         status = err;
-        cv_result.notify_all();
+        notify_result();
         continue;
       }
       model = std::move(m);
@@ -838,7 +846,7 @@ void Pipeline::Impl::worker_loop() {
     stats.cache_size = cache.size();
     done_req = req;
     done_frame = fserial;
-    cv_result.notify_all();
+    notify_result();
   }
 }
 
@@ -877,6 +885,11 @@ Pipeline::~Pipeline() {
   m->cv_result.notify_all();
   if (m->capture_thread.joinable()) m->capture_thread.join();
   if (m->worker_thread.joinable()) m->worker_thread.join();
+}
+
+void Pipeline::set_on_change(std::function<void()> fn) {
+  std::lock_guard<std::mutex> lk(m->mu);
+  m->on_change = std::move(fn);
 }
 
 void Pipeline::set_params(const ViewParams& p) {
