@@ -21,7 +21,7 @@ using namespace camscope;
 namespace {
 
 bool have(const char* tool) {
-  return test::run(std::string("command -v ") + tool + " >/dev/null", 10).status == 0;
+  return test::run(std::string("which ") + tool + " >/dev/null", 10).status == 0;
 }
 
 std::string read_file(const std::string& p) {
@@ -63,7 +63,7 @@ struct XServer {
   ~XServer() {
     if (pid > 0) ::kill(pid, SIGTERM);
   }
-  std::string env() const { return "DISPLAY=:" + std::to_string(display) + " "; }
+  std::string env() const { return "env DISPLAY=:" + std::to_string(display) + " "; }
   // Runs an X client (xdotool, import) on this display.
   test::RunResult x(const std::string& cmd) const { return test::run(env() + cmd, 30); }
 };
@@ -119,6 +119,17 @@ struct Viewer {
 
 void touch(const std::string& p) { std::ofstream(p) << "go\n"; }
 
+// CAMSCOPE_TEST_KEEP=DIR keeps the screenshots (the app's and the X server's) for a look.
+void keep_pictures(const test::TempDir& dir) {
+  const std::string to = test::env_or("CAMSCOPE_TEST_KEEP", "");
+  if (to.empty()) return;
+  std::filesystem::create_directories(to);
+  for (const auto& e : std::filesystem::directory_iterator(dir.path))
+    if (e.path().extension() == ".png")
+      std::filesystem::copy_file(e.path(), std::filesystem::path(to) / e.path().filename(),
+                                 std::filesystem::copy_options::overwrite_existing);
+}
+
 // The camscope window's top-left corner on the screen.
 std::pair<int, int> window_origin(const XServer& xs) {
   const auto r = xs.x("xdotool search --sync --onlyvisible --name '^camscope$' "
@@ -161,10 +172,10 @@ TEST_CASE("window: Escape closes a combo and the help, never quits; Ctrl+Q quits
   const std::string rec = dir.str("rec.mp4");
   std::ofstream(dir.str("s.txt")) << "wait_result\nrecord_start " << rec << "\nframes 3\n"
                                   << "print_state\n"                                     // 1
-                                  << "wait_file " << dir.str("go1") << " 120\nprint_state\n"  // 2
-                                  << "screenshot " << dir.str("open.png") << "\n"
-                                  << "wait_file " << dir.str("go2") << " 120\nprint_state\n"  // 3
-                                  << "screenshot " << dir.str("closed.png") << "\n"
+                                  << "wait_file " << dir.str("go1") << " 120\n"
+                                  << "screenshot " << dir.str("open.png") << "\nprint_state\n"  // 2
+                                  << "wait_file " << dir.str("go2") << " 120\n"
+                                  << "screenshot " << dir.str("closed.png") << "\nprint_state\n"  // 3
                                   << "wait_file " << dir.str("go3") << " 120\nprint_state\n"  // 4
                                   << "wait_file " << dir.str("go4") << " 120\nprint_state\n"  // 5
                                   << "wait_file " << dir.str("go5") << " 120\nprint_state\n";  // 6
@@ -201,6 +212,7 @@ TEST_CASE("window: Escape closes a combo and the help, never quits; Ctrl+Q quits
   const Image closed = load_image_rgb(dir.str("closed.png"));
   const int lx = static_cast<int>(s1["colormap_combo"][0].get<double>()) - 40;
   const int ly = static_cast<int>(s1["colormap_combo"][1].get<double>()) + 12;
+  keep_pictures(dir);
   const double d = region_diff(open, closed, lx, ly, 80, 70);
   MESSAGE("list region differs by " << d << " per channel value");
   CHECK(d > 10.0);
