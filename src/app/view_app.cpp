@@ -204,6 +204,7 @@ class ViewSession {
   Clock::time_point m_last_redraw = Clock::now();
   std::deque<Clock::time_point> m_redraw_times;  // the last second's, for the display rate
   double m_slow_frame_ms = 0;                     // test hook: CAMSCOPE_TEST_SLOW_FRAME_MS
+  Clock::time_point m_loop_stats_time;            // when the timings panel's copy was taken
   // Since reset_frame_stats.
   Clock::time_point m_stats_t0 = Clock::now();
   double m_stats_cpu0 = cpu_seconds();
@@ -760,10 +761,16 @@ void ViewSession::fill_inputs() {
   m_in.gl.draw_ms = m_textures->draw_ms();
   m_in.gl.bytes_to_gl = m_textures->bytes_to_gl();
   m_in.gl.objects = gl::object_counts();
-  m_in.gl.ui_fps = m_ui_fps;
-  m_in.gl.redraws = m_redraws;
+  // The loop's own figures are sampled twice a second: shown live, they would differ in every
+  // frame and no settling frame could ever be skipped as unchanged.
+  const auto now = Clock::now();
+  if (seconds_between(m_loop_stats_time, now) >= 0.5 || m_in.gl.redraws == 0) {
+    m_loop_stats_time = now;
+    m_in.gl.ui_fps = m_ui_fps;
+    m_in.gl.redraws = m_redraws;
+    m_in.gl.ui_frame_ms = m_frame_ms.empty() ? 0.0 : m_frame_ms.back();
+  }
   m_in.gl.result_fps = m_result_fps;
-  m_in.gl.ui_frame_ms = m_frame_ms.empty() ? 0.0 : m_frame_ms.back();
 }
 
 void ViewSession::mark(Why w, int frames) {
