@@ -34,7 +34,7 @@ uint64_t by_reason(const Json& fs, const char* why) {
 }
 
 // wait for the first result, 2 s of nothing, one key, 1 s, a new result (the worker is slowed
-// to 1 s per result so it lands during the sleep), 3 s.
+// to 1 s per result so it lands during the sleep), 5 s.
 const char* kIdleScript = R"(
 wait_result
 frames 3
@@ -47,7 +47,7 @@ sleep 1
 print_frame_stats
 reset_frame_stats
 target 1
-sleep 3
+sleep 5
 print_frame_stats
 print_state
 quit
