@@ -364,6 +364,7 @@ void Pipeline::Impl::capture_loop() {
       std::string spec = pending_input;
       has_pending_input = false;
       status = "opening " + spec + "...";
+      notify_result();
       lk.unlock();
       std::unique_ptr<capture::FrameSource> s;
       std::string err;
@@ -454,7 +455,9 @@ void Pipeline::Impl::capture_loop() {
     lk.lock();
     input_allocations = input_pool.allocations();
     if (src != source.get()) continue;  // the input changed meanwhile
+    const capture::SourceState was = source_state;
     source_state = src->state();
+    if (source_state != was) notify_result();  // a webcam lost or back: the viewer shows it
     if (!is_live) next_pos = target + 1;
     if (read_ahead) {
       // Kept only when it decoded cleanly; otherwise the frame is decoded again on request and
@@ -734,6 +737,7 @@ void Pipeline::Impl::worker_loop() {
       std::string path = pending_model;
       has_pending_model = false;
       status = "loading " + path + "...";
+      notify_result();
       lk.unlock();
       std::unique_ptr<model::Model> m;
       std::string err;

@@ -144,10 +144,11 @@ class ViewSession {
     const ModelInfo* model = nullptr;
     int64_t wanted = -1;  // -1 while playing: results, not the clock, redraw playback
     bool playing = false, recording = false;
+    capture::SourceState source_state = capture::SourceState::Ok;
     std::string status, message;
     auto tie() const {
       return std::tie(result_serial, sanity_generation, source_generation, model, wanted, playing,
-                      recording, status, message);
+                      recording, source_state, status, message);
     }
     bool operator!=(const Shown& o) const { return tie() != o.tie(); }
   };
@@ -789,6 +790,7 @@ void ViewSession::check_changes() {
   now.playing = m_state.playback.playing;
   now.wanted = now.playing ? -1 : m_state.playback.wanted;
   now.recording = m_recorder.active();
+  now.source_state = m_pipeline->source_state();
   now.status = m_pipeline->status();
   now.message = m_message;
   if (now.result_serial != m_shown.result_serial) mark(Why::Result);
