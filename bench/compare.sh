@@ -5,6 +5,11 @@
 #
 #   bench/compare.sh                      # 50 frames, 5 warm-up, all cores, 1 round
 #   FRAMES=100 ROUNDS=3 bench/compare.sh  # more samples; rounds alternate camscope / Python
+#   IDLE=0 bench/compare.sh               # skip the idle viewer measurement (default 10 s)
+#
+# Idle: each camscope round also measures the viewer at rest (`camscope bench --idle`): the
+# viewer paused on the clip's first frame, IDLE seconds with no input, process CPU time in % of
+# one core, headless and, when DISPLAY is set (e.g. under xvfb-run), in a window.
 #
 # Engine: camscope runs with --engine fast (its default for view and bench: weights frozen and
 # folded, oneDNN before the tap; ENGINE=exact runs the model's own ops). The bare model in the
@@ -30,6 +35,7 @@ method=gradcam
 grid=${GRID:-64}
 py=/usr/bin/python3
 engine=${ENGINE:-fast}
+idle=${IDLE:-10}
 
 BENCH_OUT="$out" "$here/make_assets.sh"
 bin=${CAMSCOPE_BIN:-"$root/build/camscope"}
@@ -40,7 +46,7 @@ clip="$out/clip_640x360.mp4"
 for r in $(seq 1 "$rounds"); do
   echo "round $r/$rounds: camscope bench ($frames frames, $threads threads)..." >&2
   "$bin" bench --model "$model" --input "$clip" --method "$method" --frames "$frames" \
-    --warmup "$warmup" --threads "$threads" --grid "$grid" --device cpu --engine "$engine" --json \
+    --warmup "$warmup" --threads "$threads" --grid "$grid" --device cpu --engine "$engine" --idle "$idle" --json \
     > "$out/compare_${r}_camscope.json"
   echo "round $r/$rounds: python baseline..." >&2
   "$py" "$here/python_baseline.py" --model "$model" --input "$clip" --frames "$frames" \
@@ -73,6 +79,18 @@ summary = {
     "camscope_over_python": speedup, "camscope_over_python_p50": speedup_p50,
     "targets": {"camscope_over_bare": 0.85, "camscope_over_python": 3.0},
 }
+idle = {}
+for mode in ("headless", "window"):
+    v = [c["idle"][mode]["cpu_percent"] for c in cs
+         if "idle" in c and "cpu_percent" in c["idle"].get(mode, {})]
+    r = [c["idle"][mode]["redraws"] for c in cs
+         if "idle" in c and "redraws" in c["idle"].get(mode, {})]
+    if v:
+        idle[mode] = {"cpu_percent": med(v), "redraws": med(r), "rounds": v}
+    elif cs and "idle" in cs[0]:
+        idle[mode] = {"skipped": cs[0]["idle"].get(mode, {}).get("skipped", "?")}
+summary["idle"] = idle
+summary["targets"]["idle_cpu_percent_max"] = 2.0
 json.dump(summary, open(os.path.join(out, "compare.json"), "w"), indent=2)
 ok = lambda v, t: "meets" if v >= t else "BELOW"
 print(f"model {c0['model']} layer {c0['layer']}, input {c0['input']} "
@@ -89,4 +107,13 @@ print(f"  camscope / bare       {ratio_bare:8.3f}  {ratio_bare_p50:8.3f}   targe
       f"{ok(ratio_bare, 0.85)} / {ok(ratio_bare_p50, 0.85)}")
 print(f"  camscope / python     {speedup:8.2f}x {speedup_p50:8.2f}x   target >= 3: "
       f"{ok(speedup, 3.0)} / {ok(speedup_p50, 3.0)}")
+if idle:
+    secs = cs[0]["idle"]["seconds"]
+    for mode, v in idle.items():
+        if "cpu_percent" in v:
+            verdict = "meets" if v["cpu_percent"] <= 2.0 else "ABOVE"
+            print(f"  idle viewer, {mode:8s} {v['cpu_percent']:6.2f}% of one core over {secs:g} s, "
+                  f"{v['redraws']:g} redraws   target <= 2%: {verdict}")
+        else:
+            print(f"  idle viewer, {mode:8s} skipped ({v['skipped']})")
 PY

@@ -4,6 +4,7 @@
 // same device and threads), so the two rates can be compared on a machine whose load varies.
 // Output keys are documented in bench/README.md.
 #include <ATen/Parallel.h>
+#include <unistd.h>
 #include <torch/cuda.h>
 #include <torch/script.h>
 
@@ -38,12 +39,16 @@ const char* kBenchHelp =
     "usage: camscope bench [--model M] [--model-config J] [--input SRC] [--method NAME]\n"
     "                      [--layer PATH] [--target top1|INDEX] [--device auto|cpu|cuda]\n"
     "                      [--threads N] [--frames N] [--warmup K] [--grid N] [--json]\n"
-    "                      [--engine fast|exact]\n"
+    "                      [--engine fast|exact] [--idle SECONDS]\n"
     "Runs decode -> preprocess -> forward -> backward to the tap -> explain -> channel grid ->\n"
     "texture upload -> draw (headless GL) on N frames after K warm-up frames, then reports\n"
     "per-stage p50/p95, end-to-end fps, bytes moved per frame, and the bare model rate\n"
     "(forward + gradient to the same tap) measured in the same run. --grid N shows the N most\n"
     "active channels (0 = all). --engine as for view (the bare model uses the same one).\n"
+    "Then --idle S (default 10, 0 = skip) measures the viewer at rest: `camscope view` on the\n"
+    "same model and input, paused, S seconds after the first result with nobody touching it;\n"
+    "process CPU time (all threads) in % of one core and redraws, headless and, when DISPLAY\n"
+    "is set, in a window.\n"
     "Defaults: --frames 50 --warmup 5 --grid 64 --engine fast, all cores.\n";
 
 using Clock = std::chrono::steady_clock;
@@ -108,13 +113,14 @@ struct Options {
   PipelineOptions pipe;
   ViewParams view;
   int frames = 50, warmup = 5, grid = 64;
+  double idle_s = 10;
   bool json = false;
 };
 
 Options parse(int argc, const char* const* argv, bool* help) {
   Args args(argc, argv,
             {"model", "model-config", "input", "method", "layer", "target", "device", "threads",
-             "frames", "warmup", "grid", "engine"},
+             "frames", "warmup", "grid", "engine", "idle"},
             {"json", "help", "verbose"});
   *help = args.flag("help");
   log::set_verbose(args.flag("verbose"));
@@ -132,6 +138,8 @@ Options parse(int argc, const char* const* argv, bool* help) {
   o.warmup = args.get_int("warmup", 5);
   o.grid = args.get_int("grid", 64);
   o.json = args.flag("json");
+  o.idle_s = args.get_double("idle", 10.0);
+  if (!(o.idle_s >= 0 && o.idle_s <= 600)) throw Error("--idle expects 0..600 seconds");
   if (o.frames <= 0) throw Error("--frames must be a positive number of frames");
   if (o.warmup < 0) throw Error("--warmup must be >= 0");
   if (o.grid < 0) throw Error("--grid must be >= 0 (0 = every channel)");
@@ -212,6 +220,63 @@ class BareModel {
 std::string env_or_empty(const char* name) {
   const char* v = std::getenv(name);
   return v ? v : "";
+}
+
+std::string shell_quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+// The viewer at rest: `camscope view` (this binary) on the bench's model and input, paused, a
+// still picture after the first result, `seconds` with no input. What it costs is the process
+// CPU time over that span (getrusage: every thread), reported by its print_frame_stats.
+Json measure_idle(const Options& o, const std::string& layer, bool window, double seconds) {
+  char exe[4096];
+  const ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n <= 0) return Json{{"skipped", "cannot find this executable"}};
+  exe[n] = 0;
+  char script[] = "/tmp/camscope_idle_XXXXXX";
+  const int fd = ::mkstemp(script);
+  if (fd < 0) return Json{{"skipped", "cannot write a script file"}};
+  char secs[32];
+  std::snprintf(secs, sizeof secs, "%.3f", seconds);
+  const std::string text = std::string("wait_result\nframes 3\nreset_frame_stats\nsleep ") + secs +
+                           "\nprint_frame_stats\nquit\n";
+  const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  ::close(fd);
+  std::string cmd = shell_quote(exe) + " view --no-settings --pause --size 1280x720 --input " +
+                    shell_quote(o.pipe.input) + " --device " + shell_quote(o.pipe.device) +
+                    " --engine " + shell_quote(o.pipe.engine) + " --method " +
+                    shell_quote(o.view.method) + " --script " + shell_quote(script);
+  if (!o.pipe.model.empty()) cmd += " --model " + shell_quote(o.pipe.model);
+  if (!o.pipe.model_config.empty()) cmd += " --model-config " + shell_quote(o.pipe.model_config);
+  if (!layer.empty()) cmd += " --layer " + shell_quote(layer);
+  if (o.pipe.threads > 0) cmd += " --threads " + std::to_string(o.pipe.threads);
+  if (!window) cmd += " --headless";
+  cmd += " 2>&1";
+  std::string output;
+  int status = -1;
+  if (written) {
+    if (FILE* p = ::popen(cmd.c_str(), "r")) {
+      char buf[4096];
+      size_t k;
+      while ((k = std::fread(buf, 1, sizeof buf, p)) > 0) output.append(buf, k);
+      status = ::pclose(p);
+    }
+  }
+  ::unlink(script);
+  const auto at = output.find("{\"frame_stats\"");
+  if (status != 0 || at == std::string::npos) {
+    const std::string first = output.substr(0, output.find('\n'));
+    return Json{{"skipped", "camscope view failed: " + (first.empty() ? std::string("?") : first)}};
+  }
+  const Json fs = Json::parse(output.substr(at, output.find('\n', at) - at)).at("frame_stats");
+  return Json{{"cpu_percent", fs.at("cpu_percent")},
+              {"cpu_s", fs.at("cpu_s")},
+              {"wall_s", fs.at("wall_s")},
+              {"redraws", fs.at("redraws")},
+              {"bursts", fs.at("bursts")}};
 }
 
 double load_average() {
@@ -378,6 +443,18 @@ int cmd_bench(int argc, const char* const* argv) {
                     {"cost_ratio_limit", 1.5}};
   }
 
+  // The viewer at rest, after the live loop (so the two do not share the machine).
+  Json idle;
+  if (o.idle_s > 0) {
+    idle = Json{{"seconds", o.idle_s},
+                {"what", "camscope view, paused still picture after the first result, no input; "
+                         "process CPU time (all threads) in % of one core"},
+                {"target_cpu_percent", 2.0}};
+    idle["headless"] = measure_idle(o, layer, false, o.idle_s);
+    idle["window"] = gl::display_available() ? measure_idle(o, layer, true, o.idle_s)
+                                             : Json{{"skipped", "no DISPLAY"}};
+  }
+
   const double per = 1.0 / o.frames;
   Json out;
   out["tool"] = "camscope bench";
@@ -425,6 +502,7 @@ int cmd_bench(int argc, const char* const* argv) {
                          {"computed", pstats.computed},
                          {"cache_hits", pstats.cache_hits}};
   if (!scorecam.is_null()) out["scorecam"] = scorecam;
+  if (!idle.is_null()) out["idle"] = idle;
 
   if (o.json) {
     std::printf("%s\n", out.dump(2).c_str());
@@ -452,6 +530,19 @@ int cmd_bench(int argc, const char* const* argv) {
       "bytes per frame: host->device %.0f, device->host %.0f, host->GL %.0f, device->GL %.0f\n",
       bytes_h2d * per, bytes_d2h * per, bytes_h2gl * per, bytes_d2gl * per);
   std::printf("steady state: %ld texture allocations, %+ld GL objects\n", tex_allocs, gl_objects);
+  if (!idle.is_null()) {
+    std::printf("idle viewer (paused, %.0f s after the first result, no input):", o.idle_s);
+    for (const char* mode : {"headless", "window"}) {
+      const Json& m = idle[mode];
+      if (m.contains("skipped"))
+        std::printf("  %s skipped (%s)", mode, m["skipped"].get<std::string>().c_str());
+      else
+        std::printf("  %s %.2f%% of one core (%llu redraws)", mode,
+                    m["cpu_percent"].get<double>(),
+                    static_cast<unsigned long long>(m["redraws"].get<uint64_t>()));
+    }
+    std::printf("\n");
+  }
   if (!scorecam.is_null())
     std::printf(
         "score-cam: %.1f ms per frame = %.2f x (%lld batched forwards of %d, %.1f ms each)\n",

@@ -34,8 +34,10 @@ const char* kViewHelp =
     "  --engine       fast (default): weights frozen and folded, oneDNN on the CPU before the\n"
     "                 tap; exact: the model's own ops (maps equal to eager PyTorch's)\n"
     "  --debug-worker-delay-ms N   slow the inference worker (tests of UI responsiveness;\n"
-    "                 also env CAMSCOPE_TEST_WORKER_DELAY_MS)\n"
-    "keys: F1 in the window lists them.\n";
+    "                 also env CAMSCOPE_TEST_WORKER_DELAY_MS); env CAMSCOPE_TEST_SLOW_FRAME_MS=N\n"
+    "                 sleeps N ms in every drawn frame (tests: no key press is lost)\n"
+    "keys: F1 in the window lists them; Escape closes menus, lists and dialogs; Ctrl+Q quits.\n"
+    "The window redraws only when something changed, and sleeps otherwise.\n";
 
 void parse_size(const std::string& s, int& w, int& h) {
   if (std::sscanf(s.c_str(), "%dx%d", &w, &h) != 2 || w < 64 || h < 64 || w > 16384 || h > 16384)

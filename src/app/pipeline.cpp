@@ -310,6 +310,14 @@ struct Pipeline::Impl {
     return so;
   }
 
+  // Called (under the lock) whenever something a viewer shows changed: a result, a status, a
+  // sanity report, a finished task. Lets the GL thread sleep instead of polling.
+  std::function<void()> on_change;
+  void notify_result() {
+    cv_result.notify_all();
+    if (on_change) on_change();
+  }
+
   bool live() const { return source_info.live || !source_info.seekable; }
   void bump_request() {
     ++req_serial;
@@ -363,6 +371,7 @@ void Pipeline::Impl::capture_loop() {
       std::string spec = pending_input;
       has_pending_input = false;
       status = "opening " + spec + "...";
+      notify_result();
       lk.unlock();
       std::unique_ptr<capture::FrameSource> s;
       std::string err;
@@ -375,7 +384,7 @@ void Pipeline::Impl::capture_loop() {
       --opening;
       if (!s) {
         status = err;
-        cv_result.notify_all();
+        notify_result();
         continue;
       }
       source = std::move(s);
@@ -453,7 +462,9 @@ void Pipeline::Impl::capture_loop() {
     lk.lock();
     input_allocations = input_pool.allocations();
     if (src != source.get()) continue;  // the input changed meanwhile
+    const capture::SourceState was = source_state;
     source_state = src->state();
+    if (source_state != was) notify_result();  // a webcam lost or back: the viewer shows it
     if (!is_live) next_pos = target + 1;
     if (read_ahead) {
       // Kept only when it decoded cleanly; otherwise the frame is decoded again on request and
@@ -695,7 +706,7 @@ void Pipeline::Impl::run_sanity_locked(std::unique_lock<std::mutex>& lk) {
   lk.lock();
   sanity = std::move(out);
   ++sanity_generation;
-  cv_result.notify_all();
+  notify_result();
 }
 
 void Pipeline::Impl::worker_loop() {
@@ -721,7 +732,7 @@ void Pipeline::Impl::worker_loop() {
       lk.lock();
       task_error = err;
       task_done = true;
-      cv_result.notify_all();
+      notify_result();
       continue;
     }
     if (sanity_requested && !has_pending_model && result && result->frame) {
@@ -735,6 +746,7 @@ void Pipeline::Impl::worker_loop() {
       std::string path = pending_model;
       has_pending_model = false;
       status = "loading " + path + "...";
+      notify_result();
       lk.unlock();
       std::unique_ptr<model::Model> m;
       std::string err;
@@ -747,7 +759,7 @@ void Pipeline::Impl::worker_loop() {
       --opening;
       if (!m) {
         status = err;
-        cv_result.notify_all();
+        notify_result();
         continue;
       }
       model = std::move(m);
@@ -847,7 +859,7 @@ void Pipeline::Impl::worker_loop() {
     stats.cache_size = cache.size();
     done_req = req;
     done_frame = fserial;
-    cv_result.notify_all();
+    notify_result();
   }
 }
 
@@ -886,6 +898,11 @@ Pipeline::~Pipeline() {
   m->cv_result.notify_all();
   if (m->capture_thread.joinable()) m->capture_thread.join();
   if (m->worker_thread.joinable()) m->worker_thread.join();
+}
+
+void Pipeline::set_on_change(std::function<void()> fn) {
+  std::lock_guard<std::mutex> lk(m->mu);
+  m->on_change = std::move(fn);
 }
 
 void Pipeline::set_params(const ViewParams& p) {

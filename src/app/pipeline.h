@@ -52,6 +52,11 @@ class Pipeline {
   Pipeline(const Pipeline&) = delete;
   Pipeline& operator=(const Pipeline&) = delete;
 
+  // Called on a pipeline thread, under its lock, whenever a result, status or sanity report is
+  // published (must be quick and must not call back into the Pipeline): the viewer wakes its
+  // GL thread with it. Replacing it (or nullptr) waits for a call in progress.
+  void set_on_change(std::function<void()> fn);
+
   // [SECTION] Requests (any thread; never block on the model)
   void set_params(const ViewParams& params);
   ViewParams params() const;

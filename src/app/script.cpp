@@ -16,6 +16,8 @@ struct Arity {
 constexpr Arity kCommands[] = {
     {"wait_result", 0, 1},
     {"frames", 1, 1},
+    {"sleep", 1, 1},
+    {"wait_file", 1, 2},
     {"select_layer", 1, 1},
     {"layer", 1, 1},
     {"method", 1, 1},

@@ -3,6 +3,8 @@
 // would (tests, demos, reproducible screenshots). `#` starts a comment. Commands:
 //   wait_result [SECONDS]      render until the current request's result is on screen
 //   frames N                   render N frames
+//   sleep SECONDS              wait that long (drawing only what changes, as a user's idle)
+//   wait_file PATH [SECONDS]   wait until PATH exists (tests driving a window from outside)
 //   select_layer PATH | layer PATH     method NAME     target INDEX|top1
 //   sort_grid index|activation|weight  top_k N (0 = all)   toggle_grid   open_channel N|none
 //   seek N   step +N|-N   play   pause   speed X   loop on|off
@@ -12,6 +14,8 @@
 //   screenshot PATH   record_start PATH   record_stop
 //   tab timings|stats|model|se|filters|sanity    show a tab of the details panel
 //   print_state   reset_frame_stats   print_frame_stats   quit
+// print_frame_stats reports, since reset_frame_stats: redraws, redraw bursts (by the reason
+// that started each: input, result, state, script, playback...), wall and process CPU time.
 #include <string>
 #include <vector>
 

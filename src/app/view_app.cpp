@@ -1,16 +1,22 @@
 #include "app/view_app.h"
 
 #include <imgui.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
+#include <deque>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <thread>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -33,6 +39,30 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double ms_between(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double, std::milli>(b - a).count();
+}
+double seconds_between(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
+
+// Redraw policy. The loop draws only when something changed; after an input event it draws a
+// few frames more (ImGui settles hover, popups and layout one frame after the input), and
+// never faster than kMaxFps without vsync (Xvfb, llvmpipe). When nothing changed it sleeps in
+// wait_events(): window events, the pipeline's publish callback or a deadline wake it.
+constexpr int kSettleFrames = 3;
+constexpr double kMaxFps = 120.0;
+constexpr double kIdleWakeS = 0.25;       // the longest sleep (to notice SIGINT/SIGTERM)
+constexpr double kTextCursorBlinkS = 0.5;  // a focused text field still blinks its cursor
+
+// SIGINT / SIGTERM end the loop like the close button (a recording is finished properly).
+volatile std::sig_atomic_t g_quit_signal = 0;
+extern "C" void on_quit_signal(int) { g_quit_signal = 1; }
+
+// Process CPU time, all threads (the worker's, llvmpipe's, the GL thread's).
+double cpu_seconds() {
+  rusage ru{};
+  ::getrusage(RUSAGE_SELF, &ru);
+  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+         static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e-6;
 }
 
 std::string timestamped(const char* prefix, const char* ext) {
@@ -82,7 +112,21 @@ class ViewSession {
   int run();
 
  private:
-  enum class Wait { None, Frames, Result, Sanity, FirstResult };
+  enum class Wait { None, Frames, Result, Sanity, FirstResult, Sleep, File };
+  // Why the next redraw happens (the first reason since the last redraw).
+  enum class Why { None, Start, Input, Result, State, Script, Playback, TextCursor };
+  static const char* why_name(Why w);
+
+  int loop();
+  void redraw(Clock::time_point t0);
+  // Asks for `frames` redraws (at least one) for reason `w`.
+  void mark(Why w, int frames = 1);
+  // Marks a redraw when the result, status or other things the panels show changed.
+  void check_changes();
+  double idle_timeout(Clock::time_point now) const;
+  bool playing_seekable() const {
+    return m_state.playback.playing && !m_source.live && m_source.seekable;
+  }
 
   void refresh_model_info();
   void tick_playback(double dt);
@@ -97,6 +141,21 @@ class ViewSession {
   Json state_json() const;
   Json frame_stats_json() const;
   void fill_inputs();
+
+  // What the panels show that can change without an input event; compared each loop turn.
+  struct Shown {
+    uint64_t result_serial = 0, sanity_generation = 0, source_generation = 0;
+    const ModelInfo* model = nullptr;
+    int64_t wanted = -1;  // -1 while playing: results, not the clock, redraw playback
+    bool playing = false, recording = false;
+    capture::SourceState source_state = capture::SourceState::Ok;
+    std::string status, message;
+    auto tie() const {
+      return std::tie(result_serial, sanity_generation, source_generation, model, wanted, playing,
+                      recording, source_state, status, message);
+    }
+    bool operator!=(const Shown& o) const { return tie() != o.tie(); }
+  };
 
   const ViewOptions& m_opt;
   std::unique_ptr<Pipeline> m_pipeline;
@@ -124,6 +183,7 @@ class ViewSession {
   int64_t m_wait_frames = 0;
   Clock::time_point m_wait_deadline;
   const ScriptCommand* m_wait_cmd = nullptr;
+  std::string m_wait_file;
 
   // Recording and timing.
   Recorder m_recorder;
@@ -134,7 +194,51 @@ class ViewSession {
   double m_ui_fps = 0, m_result_fps = 0;
   uint64_t m_last_result_serial = 0;
   Clock::time_point m_last_result_time = Clock::now();
+
+  // Redraw scheduling and counters (exposed by print_state / print_frame_stats).
+  Why m_why = Why::Start;
+  int m_pending_frames = kSettleFrames;
+  bool m_idle_waited = true;  // the loop slept with nothing to draw since the last redraw
+  bool m_text_input = false;  // a text field had the keyboard in the last frame
+  uint64_t m_seen_events = 0;
+  Shown m_shown;
+  std::vector<ui::KeyPress> m_keys;  // queued presses, applied in order by the next redraw
+  uint64_t m_redraws = 0, m_bursts = 0;
+  uint64_t m_presented = 0;     // redraws that drew and presented (the others matched)
+  uint64_t m_seen_damage = 0;
+  bool m_force_render = true;  // a redraw for another reason than input: always draw
+  Clock::time_point m_last_redraw = Clock::now();
+  std::deque<Clock::time_point> m_redraw_times;  // the last second's, for the display rate
+  double m_slow_frame_ms = 0;                     // test hook: CAMSCOPE_TEST_SLOW_FRAME_MS
+  Clock::time_point m_loop_stats_time;            // when the timings panel's copy was taken
+  // Since reset_frame_stats.
+  Clock::time_point m_stats_t0 = Clock::now();
+  double m_stats_cpu0 = cpu_seconds();
+  uint64_t m_stats_redraws = 0, m_stats_bursts = 0, m_stats_presented = 0;
+  std::map<std::string, uint64_t> m_stats_bursts_by;
 };
+
+const char* ViewSession::why_name(Why w) {
+  switch (w) {
+    case Why::None:
+      return "none";
+    case Why::Start:
+      return "start";
+    case Why::Input:
+      return "input";
+    case Why::Result:
+      return "result";
+    case Why::State:
+      return "state";
+    case Why::Script:
+      return "script";
+    case Why::Playback:
+      return "playback";
+    case Why::TextCursor:
+      return "text_cursor";
+  }
+  return "?";
+}
 
 ViewSession::ViewSession(const ViewOptions& opt) : m_opt(opt) {
   int win_w = opt.window.width, win_h = opt.window.height;
@@ -173,9 +277,14 @@ ViewSession::ViewSession(const ViewOptions& opt) : m_opt(opt) {
   m_in.methods = available_methods();
   if (opt.headless && m_script.empty()) m_wait = Wait::FirstResult;
   m_wait_deadline = Clock::now() + std::chrono::seconds(180);
+  if (const char* slow = std::getenv("CAMSCOPE_TEST_SLOW_FRAME_MS"))
+    m_slow_frame_ms = std::clamp(std::atof(slow), 0.0, 10000.0);
+  // The worker's publish callback wakes the GL thread from wait_events().
+  m_pipeline->set_on_change([ctx = m_ctx.get()] { ctx->wake(); });
 }
 
 ViewSession::~ViewSession() {
+  if (m_pipeline) m_pipeline->set_on_change(nullptr);  // before the context goes
   m_recorder.stop();
   if (!m_opt.settings_file.empty())
     save_settings(m_opt.settings_file, m_state, m_ctx ? m_ctx->width() : m_opt.window.width,
@@ -349,8 +458,18 @@ bool ViewSession::script_waiting() {
   switch (m_wait) {
     case Wait::None:
       return false;
-    case Wait::Frames:
-      if (--m_wait_frames > 0) return true;
+    case Wait::Frames:  // counted down by redraw()
+      if (m_wait_frames > 0) return true;
+      break;
+    case Wait::Sleep:
+      if (Clock::now() < m_wait_deadline) return true;
+      break;
+    case Wait::File:
+      if (!file_exists(m_wait_file)) {
+        if (Clock::now() > m_wait_deadline)
+          throw Error(m_wait_cmd->where() + ": timed out waiting for " + m_wait_file);
+        return true;
+      }
       break;
     case Wait::FirstResult:
     case Wait::Result: {
@@ -394,6 +513,12 @@ void ViewSession::run_script() {
 
 void ViewSession::execute(const ScriptCommand& c) {
   const std::string& n = c.name;
+  // Commands that only wait or report change nothing on screen; the others are drawn.
+  static const char* kPassive[] = {"wait_result",       "frames",           "sleep",
+                                   "wait_file",         "print_state",      "print_frame_stats",
+                                   "reset_frame_stats", "quit"};
+  if (std::none_of(std::begin(kPassive), std::end(kPassive), [&](const char* p) { return n == p; }))
+    mark(Why::Script, 2);
   const std::string a0 = c.args.empty() ? std::string() : c.args[0];
   auto wait_for = [&](Wait w, double seconds) {
     m_wait = w;
@@ -406,6 +531,11 @@ void ViewSession::execute(const ScriptCommand& c) {
   } else if (n == "frames") {
     m_wait = Wait::Frames;
     m_wait_frames = std::max<int64_t>(1, parse_integer(c));
+  } else if (n == "sleep") {
+    wait_for(Wait::Sleep, std::max(0.0, parse_number(c)));
+  } else if (n == "wait_file") {
+    m_wait_file = a0;
+    wait_for(Wait::File, c.args.size() > 1 ? parse_number(c, 1) : 120.0);
   } else if (n == "select_layer" || n == "layer") {
     if (!m_model) throw Error(c.where() + ": no model");
     const auto& ls = m_model->layers;
@@ -488,6 +618,10 @@ void ViewSession::execute(const ScriptCommand& c) {
   } else if (n == "reset_frame_stats") {
     m_frame_ms.clear();
     m_stats_first_result = m_result ? m_result->serial : 0;
+    m_stats_t0 = Clock::now();
+    m_stats_cpu0 = cpu_seconds();
+    m_stats_redraws = m_stats_bursts = m_stats_presented = 0;
+    m_stats_bursts_by.clear();
   } else if (n == "print_frame_stats") {
     std::printf("%s\n", frame_stats_json().dump().c_str());
     std::fflush(stdout);
@@ -539,6 +673,12 @@ Json ViewSession::state_json() const {
   j["zoom"] = s.zoom;
   j["open_channel"] = s.open_channel;
   j["show_help"] = s.show_help;
+  j["show_open"] = s.show_open;
+  j["popup_open"] = ui::popup_open();
+  j["colormap_combo"] = {m_geo.colormap_x, m_geo.colormap_y};
+  j["redraws"] = m_redraws;
+  j["redraw_bursts"] = m_bursts;
+  j["presented"] = m_presented;
   j["viewport"] = {m_geo.x, m_geo.y, m_geo.w, m_geo.h};
   j["window"] = {m_ctx->width(), m_ctx->height()};
   const auto& r = m_textures->shown();
@@ -603,13 +743,24 @@ Json ViewSession::frame_stats_json() const {
   };
   double sum = 0;
   for (float x : v) sum += x;
+  const double wall = seconds_between(m_stats_t0, Clock::now());
+  const double cpu = cpu_seconds() - m_stats_cpu0;
+  Json bursts_by = Json::object();
+  for (const auto& [k, n] : m_stats_bursts_by) bursts_by[k] = n;
   return Json{{"frame_stats",
                {{"count", v.size()},
                 {"mean_ms", v.empty() ? 0.0 : sum / v.size()},
                 {"p50_ms", pct(0.5)},
                 {"p95_ms", pct(0.95)},
                 {"max_ms", v.empty() ? 0.0 : v.back()},
-                {"results", (m_result ? m_result->serial : 0) - m_stats_first_result}}}};
+                {"results", (m_result ? m_result->serial : 0) - m_stats_first_result},
+                {"redraws", m_stats_redraws},
+                {"presented", m_stats_presented},
+                {"bursts", m_stats_bursts},
+                {"bursts_by_reason", bursts_by},
+                {"wall_s", wall},
+                {"cpu_s", cpu},
+                {"cpu_percent", wall > 0 ? 100.0 * cpu / wall : 0.0}}}};
 }
 
 // [SECTION] The loop
@@ -635,19 +786,102 @@ void ViewSession::fill_inputs() {
   m_in.gl.draw_ms = m_textures->draw_ms();
   m_in.gl.bytes_to_gl = m_textures->bytes_to_gl();
   m_in.gl.objects = gl::object_counts();
-  m_in.gl.ui_fps = m_ui_fps;
+  // The loop's own figures are sampled twice a second: shown live, they would differ in every
+  // frame and no settling frame could ever be skipped as unchanged.
+  const auto now = Clock::now();
+  if (seconds_between(m_loop_stats_time, now) >= 0.5 || m_in.gl.redraws == 0) {
+    m_loop_stats_time = now;
+    m_in.gl.ui_fps = m_ui_fps;
+    m_in.gl.redraws = m_redraws;
+    m_in.gl.ui_frame_ms = m_frame_ms.empty() ? 0.0 : m_frame_ms.back();
+  }
   m_in.gl.result_fps = m_result_fps;
-  m_in.gl.ui_frame_ms = m_frame_ms.empty() ? 0.0 : m_frame_ms.back();
+}
+
+void ViewSession::mark(Why w, int frames) {
+  if (m_why == Why::None) m_why = w;
+  if (w != Why::Input && w != Why::TextCursor) m_force_render = true;
+  m_pending_frames = std::max(m_pending_frames, frames);
+}
+
+void ViewSession::check_changes() {
+  Shown now;
+  const std::shared_ptr<const FrameResult> r = m_pipeline->latest();
+  now.result_serial = r ? r->serial : 0;
+  now.sanity_generation = m_pipeline->sanity_generation();
+  now.source_generation = m_pipeline->source_generation();
+  now.model = m_pipeline->model_info().get();
+  now.playing = m_state.playback.playing;
+  now.wanted = now.playing ? -1 : m_state.playback.wanted;
+  now.recording = m_recorder.active();
+  now.source_state = m_pipeline->source_state();
+  now.status = m_pipeline->status();
+  now.message = m_message;
+  if (now.result_serial != m_shown.result_serial) mark(Why::Result);
+  if (now != m_shown) mark(Why::State);
+  m_shown = std::move(now);
+}
+
+double ViewSession::idle_timeout(Clock::time_point now) const {
+  double t = kIdleWakeS;
+  const double to_deadline = seconds_between(now, m_wait_deadline);
+  switch (m_wait) {
+    case Wait::Sleep:
+    case Wait::Result:
+    case Wait::FirstResult:
+    case Wait::Sanity:
+      t = std::min(t, to_deadline);
+      break;
+    case Wait::File:
+      t = std::min(t, 0.05);
+      break;
+    default:
+      break;
+  }
+  // Playback in a window follows the clock: wake when the next frame is due.
+  if (!m_opt.headless && playing_seekable()) {
+    const double rate = (m_source.fps > 0 ? m_source.fps : 30.0) * m_state.playback.speed;
+    const double pos = m_state.playback.position;
+    if (rate > 0) t = std::min(t, (std::floor(pos) + 1.0 - pos) / rate);
+  }
+  if (m_text_input) t = std::min(t, kTextCursorBlinkS - seconds_between(m_last_redraw, now));
+  return std::max(t, 0.001);
 }
 
 int ViewSession::run() {
-  auto last = Clock::now();
-  const double headless_dt = 1.0 / 60.0;
-  while (!m_quit && !m_ctx->should_close()) {
-    const auto t0 = Clock::now();
-    const double dt = m_opt.headless ? headless_dt : ms_between(last, t0) / 1000.0;
-    last = t0;
-    if (dt > 0) m_ui_fps = m_ui_fps == 0 ? 1.0 / dt : 0.95 * m_ui_fps + 0.05 / dt;
+  g_quit_signal = 0;
+  struct sigaction sa {}, old_int{}, old_term{};
+  sa.sa_handler = on_quit_signal;
+  sigemptyset(&sa.sa_mask);
+  ::sigaction(SIGINT, &sa, &old_int);
+  ::sigaction(SIGTERM, &sa, &old_term);
+  struct Restore {
+    struct sigaction i, t;
+    ~Restore() {
+      ::sigaction(SIGINT, &i, nullptr);
+      ::sigaction(SIGTERM, &t, nullptr);
+    }
+  } restore{old_int, old_term};
+  const int status = loop();
+  if (g_quit_signal) log::note("interrupted: quitting");
+  // Quitting (Ctrl+Q, the close button, a signal, the script's quit) finishes a recording.
+  if (m_recorder.active()) toggle_record("", false);
+  if (m_opt.headless && !m_opt.screenshot.empty()) screenshot(m_opt.screenshot, true);
+  return status;
+}
+
+int ViewSession::loop() {
+  auto last_tick = Clock::now();
+  const double min_interval = m_opt.headless ? 0.0 : 1.0 / kMaxFps;
+  while (!m_quit && !m_ctx->should_close() && !g_quit_signal) {
+    m_ctx->wait_events(0);  // runs the window callbacks: key queue, event count
+    if (m_ctx->should_close()) break;
+    const uint64_t events = m_imgui->input_events();
+    if (events != m_seen_events) {
+      m_seen_events = events;
+      mark(Why::Input, kSettleFrames);
+    }
+    for (const ui::KeyPress& k : m_imgui->take_key_presses()) m_keys.push_back(k);
 
     refresh_model_info();
     run_script();
@@ -655,54 +889,107 @@ int ViewSession::run() {
     if (m_opt.headless && m_wait == Wait::None && m_pc >= m_script.size())
       break;  // headless: the script (or the first result plus --frames) is done
 
+    const auto now = Clock::now();
+    // Windows play back on the wall clock; headless sessions advance 1/60 s per redraw, so
+    // scripted runs are deterministic.
+    if (!m_opt.headless) tick_playback(seconds_between(last_tick, now));
+    last_tick = now;
+    sync_requests();
+    check_changes();
+    if (m_wait == Wait::Frames) mark(Why::Script);
+    if (m_opt.headless && playing_seekable()) mark(Why::Playback);
+    if (m_text_input && seconds_between(m_last_redraw, now) >= kTextCursorBlinkS)
+      mark(Why::TextCursor);
+
+    if (m_why == Why::None) {
+      m_idle_waited = true;
+      m_ctx->wait_events(idle_timeout(now));
+      continue;
+    }
+    const double since = seconds_between(m_last_redraw, now);
+    if (m_redraws > 0 && since < min_interval) {
+      m_ctx->wait_events(min_interval - since);  // frame cap (no vsync under Xvfb)
+      continue;
+    }
+    redraw(now);
+  }
+  return 0;
+}
+
+void ViewSession::redraw(Clock::time_point t0) {
+  if (m_idle_waited || m_redraws == 0) {
+    ++m_bursts;
+    ++m_stats_bursts;
+    ++m_stats_bursts_by[why_name(m_why)];
+  }
+  m_idle_waited = false;
+  ++m_redraws;
+  ++m_stats_redraws;
+  if (--m_pending_frames <= 0) {
+    m_pending_frames = 0;
+    m_why = Why::None;
+  }
+  const double dt = m_opt.headless || m_redraws == 1 ? 1.0 / 60.0 : seconds_between(m_last_redraw, t0);
+  m_last_redraw = t0;
+  m_redraw_times.push_back(t0);
+  while (seconds_between(m_redraw_times.front(), t0) > 1.0) m_redraw_times.pop_front();
+  m_ui_fps = static_cast<double>(m_redraw_times.size());
+  if (m_opt.headless) {
     tick_playback(dt);
     sync_requests();
-
-    // Newest result, never waiting for the worker.
-    m_result = m_pipeline->latest();
-    if (m_result && m_result->serial != m_last_result_serial) {
-      const double since = ms_between(m_last_result_time, t0) / 1000.0;
-      if (since > 0)
-        m_result_fps = m_result_fps == 0 ? 1.0 / since : 0.8 * m_result_fps + 0.2 / since;
-      m_last_result_time = t0;
-      m_last_result_serial = m_result->serial;
-    }
-    ui::DisplayOptions disp{m_state.colormap, m_state.alpha, m_state.threshold,
-                            m_state.show_overlay};
-    const bool redrawn = m_textures->update(m_result, disp);
-    if (!m_pending_overlay.empty()) save_overlay(std::exchange(m_pending_overlay, {}));
-
-    m_imgui->new_frame(static_cast<float>(dt));
-    fill_inputs();
-    ui::handle_shortcuts(m_state, m_actions, m_in);
-    m_geo = ui::draw_panels(m_state, m_actions, m_in);
-    m_ctx->bind_default_target();
-    glClearColor(0.08f, 0.08f, 0.09f, 1.f);
-    glClear(GL_COLOR_BUFFER_BIT);
-    m_imgui->render();
-
-    m_state.params.se_gates = m_state.se_tab_visible;
-    ui::Action a;
-    while (m_actions.pop(a)) perform(a, !m_script.empty() && m_opt.headless);
-    sync_requests();
-    if (m_recorder.active() && redrawn) {
-      m_textures->read_overlay(m_record_buffer);
-      const ui::TextureView ov = m_textures->overlay();
-      if (!m_recorder.write(m_record_buffer.data(), ov.width, ov.height))
-        m_message = m_recorder.error();
-    }
-    m_frame_ms.push_back(static_cast<float>(ms_between(t0, Clock::now())));
-    if (m_frame_ms.size() >= m_frame_ms.capacity())
-      m_frame_ms.erase(m_frame_ms.begin(), m_frame_ms.begin() + m_frame_ms.size() / 2);
-    m_ctx->end_frame();
-    // Headless frames cost nothing to wait on: while a script waits for the worker, leave it
-    // the CPU instead of spinning.
-    if (m_opt.headless &&
-        (m_wait == Wait::Result || m_wait == Wait::FirstResult || m_wait == Wait::Sanity))
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
-  if (m_opt.headless && !m_opt.screenshot.empty()) screenshot(m_opt.screenshot, true);
-  return 0;
+
+  // Newest result, never waiting for the worker.
+  m_result = m_pipeline->latest();
+  if (m_result && m_result->serial != m_last_result_serial) {
+    const double since = ms_between(m_last_result_time, t0) / 1000.0;
+    if (since > 0)
+      m_result_fps = m_result_fps == 0 ? 1.0 / since : 0.8 * m_result_fps + 0.2 / since;
+    m_last_result_time = t0;
+    m_last_result_serial = m_result->serial;
+  }
+  ui::DisplayOptions disp{m_state.colormap, m_state.alpha, m_state.threshold,
+                          m_state.show_overlay};
+  const bool redrawn = m_textures->update(m_result, disp);
+  if (!m_pending_overlay.empty()) save_overlay(std::exchange(m_pending_overlay, {}));
+
+  m_imgui->new_frame(static_cast<float>(dt));
+  fill_inputs();
+  ui::handle_shortcuts(m_state, m_actions, m_in, m_keys);
+  m_keys.clear();
+  m_geo = ui::draw_panels(m_state, m_actions, m_in);
+  // Settling frames after an input often draw exactly what is on screen already: ImGui's draw
+  // data is compared with the last drawn frame's and nothing is drawn or presented then. A
+  // changed texture, a damaged window or a pending screenshot always draws.
+  const uint64_t damage = m_imgui->damage_events();
+  const bool force = m_force_render || redrawn || damage != m_seen_damage || !m_actions.empty();
+  static const float kClear[4] = {0.08f, 0.08f, 0.09f, 1.f};
+  const bool drawn = m_imgui->render(force, kClear);
+  m_seen_damage = damage;
+  m_force_render = false;
+  if (drawn) {
+    ++m_presented;
+    ++m_stats_presented;
+  }
+
+  m_state.params.se_gates = m_state.se_tab_visible;
+  ui::Action a;
+  while (m_actions.pop(a)) perform(a, !m_script.empty() && m_opt.headless);
+  sync_requests();
+  if (m_recorder.active() && redrawn) {
+    m_textures->read_overlay(m_record_buffer);
+    const ui::TextureView ov = m_textures->overlay();
+    if (!m_recorder.write(m_record_buffer.data(), ov.width, ov.height))
+      m_message = m_recorder.error();
+  }
+  if (m_wait == Wait::Frames && m_wait_frames > 0) --m_wait_frames;
+  if (m_slow_frame_ms > 0)
+    std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(m_slow_frame_ms));
+  m_frame_ms.push_back(static_cast<float>(ms_between(t0, Clock::now())));
+  if (m_frame_ms.size() >= m_frame_ms.capacity())
+    m_frame_ms.erase(m_frame_ms.begin(), m_frame_ms.begin() + m_frame_ms.size() / 2);
+  if (drawn) m_ctx->end_frame();
+  m_text_input = ImGui::GetIO().WantTextInput;
 }
 
 }  // namespace

@@ -21,8 +21,14 @@ class Context {
   virtual int height() const = 0;
   // Binds the default target (window framebuffer or the headless FBO) and sets the viewport.
   virtual void bind_default_target() = 0;
-  // Presents the frame (swap) for windows; finishes for headless. Polls window events.
+  // Presents the frame (swap) for windows; finishes for headless. Does not poll events.
   virtual void end_frame() = 0;
+  // Processes pending window events (callbacks run here), blocking up to `timeout_s` seconds
+  // until one arrives or wake() is called; 0 only polls. Headless contexts have no events:
+  // they sleep until wake() or the timeout. GL thread only.
+  virtual void wait_events(double timeout_s) = 0;
+  // Ends a wait_events() early (or makes the next one return at once). Any thread.
+  virtual void wake() = 0;
   virtual bool should_close() const = 0;
   virtual void request_close() = 0;
   // GLFW window handle, nullptr when headless.

@@ -3,6 +3,10 @@
 #include <EGL/egl.h>
 #include <EGL/eglext.h>
 
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+
 #include "render/gl.h"
 #include "render/gl_context.h"
 #include "render/llvm_guard.h"
@@ -72,6 +76,19 @@ class EglContext final : public Context {
     glViewport(0, 0, m_width, m_height);
   }
   void end_frame() override { glFinish(); }
+  void wait_events(double timeout_s) override {
+    std::unique_lock<std::mutex> lk(m_wake_mu);
+    if (timeout_s > 0 && !m_woken)
+      m_wake_cv.wait_for(lk, std::chrono::duration<double>(timeout_s), [&] { return m_woken; });
+    m_woken = false;
+  }
+  void wake() override {
+    {
+      std::lock_guard<std::mutex> lk(m_wake_mu);
+      m_woken = true;
+    }
+    m_wake_cv.notify_all();
+  }
   bool should_close() const override { return m_close; }
   void request_close() override { m_close = true; }
 
@@ -120,6 +137,9 @@ class EglContext final : public Context {
   RenderbufferHandle m_color, m_depth;
   int m_width = 0, m_height = 0;
   bool m_close = false;
+  std::mutex m_wake_mu;
+  std::condition_variable m_wake_cv;
+  bool m_woken = false;
 };
 
 }  // namespace

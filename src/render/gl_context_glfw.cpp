@@ -62,10 +62,14 @@ class GlfwContext final : public Context {
     glBindFramebuffer(GL_FRAMEBUFFER, 0);
     glViewport(0, 0, width(), height());
   }
-  void end_frame() override {
-    glfwSwapBuffers(m_window);
-    glfwPollEvents();
+  void end_frame() override { glfwSwapBuffers(m_window); }
+  void wait_events(double timeout_s) override {
+    if (timeout_s > 0)
+      glfwWaitEventsTimeout(timeout_s);
+    else
+      glfwPollEvents();
   }
+  void wake() override { glfwPostEmptyEvent(); }  // thread-safe in GLFW
   bool should_close() const override { return glfwWindowShouldClose(m_window); }
   void request_close() override { glfwSetWindowShouldClose(m_window, GLFW_TRUE); }
   GLFWwindow* window() const override { return m_window; }

@@ -23,7 +23,8 @@ namespace camscope::ui {
 
 struct GlStats {
   double ui_frame_ms = 0;  // CPU time of the last render-loop iteration, without vsync wait
-  double ui_fps = 0;       // display rate
+  double ui_fps = 0;       // display rate: redraws in the last second
+  uint64_t redraws = 0;    // redraws since start (the loop draws only when something changed)
   double result_fps = 0;   // new results per second
   double upload_ms = 0, draw_ms = 0;
   uint64_t bytes_to_gl = 0;
@@ -50,6 +51,7 @@ struct PanelInputs {
 // Positions of the viewport image on screen, for tests and the hover readout.
 struct ViewportGeometry {
   float x = 0, y = 0, w = 0, h = 0;  // image rectangle in window pixels
+  float colormap_x = 0, colormap_y = 0;  // centre of the colormap combo (window tests click it)
 };
 
 // Draws everything; returns where the viewport image landed.
@@ -67,19 +69,27 @@ void draw_inspect(UiState& state, ActionQueue& actions, const PanelInputs& in);
 void draw_open_dialog(UiState& state, ActionQueue& actions);
 void draw_help(UiState& state);
 
-// Keyboard shortcuts (F1 lists them). Keys are GLFW key codes, the same ones ImGui's GLFW
-// backend stores in io.KeysDown, so scripts can inject them in headless runs.
+// Keyboard shortcuts (F1 lists them). Keys are GLFW key codes (whatever ImGui's version
+// calls its own keys), so scripts can inject them in headless runs.
 struct Shortcut {
   int key;
   const char* name;  // as the help overlay and scripts spell it
   const char* description;
+  int mods = 0;  // GLFW_MOD_* bits that must be held (Ctrl+Q), none for the others
 };
 const std::vector<Shortcut>& shortcuts();
 int shortcut_key(const std::string& name);  // -1 when unknown
 // Applies one shortcut's effect.
 void apply_shortcut(int key, UiState& state, ActionQueue& actions, const PanelInputs& in);
-// Polls the keyboard (skipped while a text field or ImGui wants the keyboard).
-void handle_shortcuts(UiState& state, ActionQueue& actions, const PanelInputs& in);
+// Applies the key presses queued since the last frame, in order, each one once (a slow frame
+// loses none). Skipped while a text field has the keyboard; while an ImGui widget wants it,
+// only F1, Escape and Ctrl+Q act. Call after ImGui's NewFrame, before the panels.
+void handle_shortcuts(UiState& state, ActionQueue& actions, const PanelInputs& in,
+                      const std::vector<KeyPress>& presses);
+// Escape: closes the open menu / combo / popup, else the help or open dialog. Never quits.
+void close_popups_or_dialogs(UiState& state);
+// True while an ImGui popup (menu, combo list, context popup) is open.
+bool popup_open();
 
 // The layer being explained: the chosen one, else the model's default.
 const std::string& selected_layer(const UiState& state, const PanelInputs& in);

@@ -109,7 +109,8 @@ void draw_timings(const PanelInputs& in) {
     row("upload (GL)", "%.2f ms", in.gl.upload_ms);
     row("draw (GL passes)", "%.2f ms", in.gl.draw_ms);
     row("UI frame", "%.2f ms", in.gl.ui_frame_ms);
-    row("display rate", "%.1f fps", in.gl.ui_fps);
+    row("display rate", "%.0f redraws/s", in.gl.ui_fps);
+    row_text("redraws", std::to_string(in.gl.redraws));
     row("results", "%.1f /s", in.gl.result_fps);
     ImGui::EndTable();
   }

@@ -109,7 +109,7 @@ void draw_menu_bar(UiState& state, ActionQueue& actions, const PanelInputs& in) 
     if (ImGui::MenuItem(in.recording ? "Stop recording" : "Record viewport (MP4)", "R"))
       actions.push(Action::Kind::ToggleRecord);
     ImGui::Separator();
-    if (ImGui::MenuItem("Quit", "Esc")) actions.push(Action::Kind::Quit);
+    if (ImGui::MenuItem("Quit", "Ctrl+Q")) actions.push(Action::Kind::Quit);
     ImGui::EndMenu();
   }
   if (ImGui::BeginMenu("View")) {
@@ -202,6 +202,7 @@ void draw_help(UiState& state) {
     }
     ImGui::TextDisabled("Viewport: wheel zooms, drag pans, hover reads the map value.");
     ImGui::TextDisabled("Channels: click a tile to open it large.");
+    ImGui::TextDisabled("Escape closes menus, lists and dialogs; Ctrl+Q or the close button quits.");
   }
   ImGui::End();
 }

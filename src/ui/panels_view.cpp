@@ -35,6 +35,9 @@ ViewportGeometry draw_viewport(UiState& state, const PanelInputs& in) {
   // Display controls on one line.
   ImGui::SetNextItemWidth(90);
   const char* current = render::colormap_name(state.colormap);
+  const ImVec2 combo = ImGui::GetCursorScreenPos();
+  geo.colormap_x = combo.x + 45.f;
+  geo.colormap_y = combo.y + ImGui::GetFrameHeight() * 0.5f;
   if (ImGui::BeginCombo("##cmap", current)) {
     for (render::Colormap c :
          {render::Colormap::Jet, render::Colormap::Turbo, render::Colormap::Viridis,
@@ -86,7 +89,10 @@ ViewportGeometry draw_viewport(UiState& state, const PanelInputs& in) {
 
   const ImVec2 p0 = ImGui::GetCursorScreenPos();
   ImGui::Image(tex_id(tex.id), size, uv0, uv1);
-  geo = ViewportGeometry{p0.x, p0.y, size.x, size.y};
+  geo.x = p0.x;
+  geo.y = p0.y;
+  geo.w = size.x;
+  geo.h = size.y;
   ImGui::SetCursorPos(cursor);
   ImGui::InvisibleButton("viewport_drag", size);
   if (ImGui::IsItemHovered()) {

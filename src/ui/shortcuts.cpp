@@ -1,5 +1,6 @@
 // [SECTION] Keyboard shortcuts: one table drives the help overlay, the keyboard and scripts.
 #include <imgui.h>
+#include <imgui_internal.h>  // ClosePopupToLevel: Escape closes popups without keyboard nav
 #define GLFW_INCLUDE_NONE
 #include <GLFW/glfw3.h>
 
@@ -25,7 +26,9 @@ const std::vector<Shortcut>& shortcuts() {
       {GLFW_KEY_O, "o", "open a model or input"},
       {GLFW_KEY_0, "0", "reset zoom"},
       {GLFW_KEY_F1, "f1", "this help"},
-      {GLFW_KEY_ESCAPE, "escape", "close help / quit"},
+      {GLFW_KEY_ESCAPE, "escape", "close a menu, list, popup or dialog (never quits)"},
+      {GLFW_KEY_Q, "ctrl+q", "quit (as the window's close button; a recording is finished)",
+       GLFW_MOD_CONTROL},
   };
   return k;
 }
@@ -104,27 +107,47 @@ void apply_shortcut(int key, UiState& state, ActionQueue& actions, const PanelIn
       state.show_help = !state.show_help;
       break;
     case GLFW_KEY_ESCAPE:
-      if (state.show_help || state.show_open)
-        state.show_help = state.show_open = false;
-      else
-        actions.push(Action::Kind::Quit);
+      close_popups_or_dialogs(state);
+      break;
+    case GLFW_KEY_Q:  // Ctrl+Q (the keyboard handler checks the modifier)
+      actions.push(Action::Kind::Quit);
       break;
     default:
       break;
   }
 }
 
-void handle_shortcuts(UiState& state, ActionQueue& actions, const PanelInputs& in) {
+bool popup_open() {
+  return ImGui::GetCurrentContext() &&
+         ImGui::IsPopupOpen("", ImGuiPopupFlags_AnyPopupId | ImGuiPopupFlags_AnyPopupLevel);
+}
+
+void close_popups_or_dialogs(UiState& state) {
+  if (popup_open())
+    ImGui::ClosePopupToLevel(0, true);  // every level: a submenu and its menu go together
+  else if (state.show_help || state.show_open)
+    state.show_help = state.show_open = false;
+}
+
+void handle_shortcuts(UiState& state, ActionQueue& actions, const PanelInputs& in,
+                      const std::vector<KeyPress>& presses) {
   const ImGuiIO& io = ImGui::GetIO();
-  // A focused text field or widget owns the keyboard; F1/Escape still work everywhere but in
-  // text fields.
-  if (io.WantTextInput) return;
-  for (const Shortcut& s : shortcuts()) {
-    const bool global = s.key == GLFW_KEY_F1 || s.key == GLFW_KEY_ESCAPE;
+  constexpr int kMods = GLFW_MOD_CONTROL | GLFW_MOD_ALT | GLFW_MOD_SUPER;
+  for (const KeyPress& p : presses) {
+    const Shortcut* s = nullptr;
+    for (const Shortcut& k : shortcuts())
+      if (k.key == p.key && k.mods == (p.mods & kMods)) s = &k;
+    if (!s) continue;
+    // Ctrl+Q quits from anywhere; a focused text field owns every other key (its Escape
+    // reverts the edit).
+    const bool quit = s->mods == GLFW_MOD_CONTROL;
+    if (io.WantTextInput && !quit) continue;
+    // A focused widget owns the keyboard; F1 / Escape / Ctrl+Q still work.
+    const bool global = quit || s->key == GLFW_KEY_F1 || s->key == GLFW_KEY_ESCAPE;
     if (io.WantCaptureKeyboard && !global) continue;
-    if (io.KeyCtrl || io.KeyAlt || io.KeySuper) continue;
-    const bool repeat = s.key == GLFW_KEY_LEFT || s.key == GLFW_KEY_RIGHT;
-    if (ImGui::IsKeyPressed(s.key, repeat)) apply_shortcut(s.key, state, actions, in);
+    // Held arrows step repeatedly; other keys act once per press.
+    if (p.repeat && s->key != GLFW_KEY_LEFT && s->key != GLFW_KEY_RIGHT) continue;
+    apply_shortcut(s->key, state, actions, in);
   }
 }
 

@@ -56,6 +56,13 @@ struct UiState {
   std::string open_model_text, open_input_text;
 };
 
+// A key press (or auto-repeat) as the window reported it: GLFW key code and modifier bits.
+struct KeyPress {
+  int key = 0;
+  int mods = 0;
+  bool repeat = false;
+};
+
 struct Action {
   enum class Kind {
     Seek,          // value: frame index
@@ -77,6 +84,7 @@ class ActionQueue {
   void push(Action::Kind k, int64_t value = 0, std::string text = {}) {
     m_actions.push_back(Action{k, value, std::move(text)});
   }
+  bool empty() const { return m_actions.empty(); }
   bool pop(Action& out) {
     if (m_actions.empty()) return false;
     out = std::move(m_actions.front());
