@@ -39,6 +39,7 @@ struct PanelInputs {
   capture::SourceState source_state = capture::SourceState::Ok;
   app::PipelineStats stats;
   app::SanityResult sanity;
+  app::JobProgress progress;  // the worker's newest long computation
   std::vector<std::string> methods;
   std::string status;                    // pipeline error or progress
   const std::string* message = nullptr;  // last app message (screenshot written...)
@@ -50,7 +51,12 @@ struct PanelInputs {
 // Positions of the viewport image on screen, for tests and the hover readout.
 struct ViewportGeometry {
   float x = 0, y = 0, w = 0, h = 0;  // image rectangle in window pixels
+  float left_column = 0, right_column = 0;  // side column widths drawn (0: hidden)
 };
+
+// Side column width in pixels for a fraction of the window width: at least ~160 px (a quarter
+// of a very small window), at most 40% of the window.
+float column_width(float fraction, float window_width);
 
 // Draws everything; returns where the viewport image landed.
 ViewportGeometry draw_panels(UiState& state, ActionQueue& actions, const PanelInputs& in);
@@ -59,7 +65,7 @@ ViewportGeometry draw_panels(UiState& state, ActionQueue& actions, const PanelIn
 void draw_menu_bar(UiState& state, ActionQueue& actions, const PanelInputs& in);
 void draw_layers(UiState& state, const PanelInputs& in);
 void draw_method(UiState& state, const PanelInputs& in);
-ViewportGeometry draw_viewport(UiState& state, const PanelInputs& in);
+ViewportGeometry draw_viewport(UiState& state, ActionQueue& actions, const PanelInputs& in);
 void draw_timeline(UiState& state, ActionQueue& actions, const PanelInputs& in);
 void draw_channels(UiState& state, const PanelInputs& in);
 void draw_timings(const PanelInputs& in);
@@ -80,6 +86,15 @@ int shortcut_key(const std::string& name);  // -1 when unknown
 void apply_shortcut(int key, UiState& state, ActionQueue& actions, const PanelInputs& in);
 // Polls the keyboard (skipped while a text field or ImGui wants the keyboard).
 void handle_shortcuts(UiState& state, ActionQueue& actions, const PanelInputs& in);
+
+// Readouts, as the panels word them (pure: tested without a window).
+// Timeline: the frame on screen and its timestamp; the frame asked for apart when it differs,
+// e.g. "frame 12 / 89   0.400 s   (pending: frame 15)".
+std::string timeline_label(const app::FrameResult* shown, int64_t wanted, int64_t frame_count);
+// Channel panel without tiles: why ("pending: ..." until a current result says otherwise).
+const char* channels_placeholder(const app::FrameResult* r, bool current);
+// "60.0 fps", or "unpaced (> 1000 fps)" for a loop nothing paces (idle or headless).
+std::string display_rate_text(double fps);
 
 // The layer being explained: the chosen one, else the model's default.
 const std::string& selected_layer(const UiState& state, const PanelInputs& in);
