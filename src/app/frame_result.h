@@ -138,6 +138,7 @@ struct JobProgress {
   std::string method;    // "intgrad", ..., or "sanity"
   std::string unit;      // "steps", "samples", "channels", "blocks"
   int64_t done = 0, total = 0;
+  double batch_ms = 0;  // time between the last two reports (one batch)
   int64_t frame_index = -1;
   bool cancelled = false;      // stopped before the end; its result was neither shown nor cached
   bool by_user = false;        // stopped by Cancel (else: a newer request superseded it)

@@ -262,6 +262,7 @@ struct Pipeline::Impl {
   uint64_t job_counter = 0;
   uint64_t cancel_job = 0;  // the job id Cancel asked to stop
   ViewParams job_params;    // what the running compute job explains
+  Clock::time_point job_reported;  // when the job last reported
   // After Cancel: the same computation is not started again until the params change (or
   // another model or input is opened), so a live source or playback does not restart it.
   bool hold = false;
@@ -345,12 +346,16 @@ struct Pipeline::Impl {
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
       }
       std::lock_guard<std::mutex> lk(mu);
+      const auto now = Clock::now();
       if (job.id != id) {
         job = JobProgress{};
         job.id = id;
         job.method = method;
         job.frame_index = frame;
+      } else {
+        job.batch_ms = std::chrono::duration<double, std::milli>(now - job_reported).count();
       }
+      job_reported = now;
       job.running = true;
       job.unit = unit;
       job.done = done;

@@ -666,6 +666,7 @@ Json ViewSession::state_json() const {
   j["progress"] = {{"id", job.id},           {"running", job.running},
                    {"method", job.method},   {"unit", job.unit},
                    {"done", job.done},       {"total", job.total},
+                   {"batch_ms", job.batch_ms},
                    {"cancelled", job.cancelled}, {"by_user", job.by_user},
                    {"frame_index", job.frame_index}};
   const auto& r = m_textures->shown();

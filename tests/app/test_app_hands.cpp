@@ -56,13 +56,18 @@ TEST_CASE("a long method stops at the next batch when a newer request comes, or 
   CHECK(run["total"] == 50);
   CHECK(run["done"].get<int>() >= 8);
 
-  // The gradcam result arrived within about one batch, not after the remaining intgrad work.
+  // The gradcam result arrived within about one batch (the one running, timed by the job
+  // itself: the test hook's delay plus the real work), not after the remaining intgrad batches.
   const Json& after = s.states[1];
   CHECK(after["result"]["method"] == "gradcam");
   CHECK(after["result"]["current"] == true);
   const double waited = after["clock_ms"].get<double>() - s.states[0]["clock_ms"].get<double>();
-  MESSAGE("gradcam after intgrad: " << waited << " ms");
-  CHECK(waited < 2.5 * kBatchMs);
+  const double batch = run["batch_ms"].get<double>();
+  MESSAGE("gradcam after intgrad: " << waited << " ms, one batch " << batch << " ms");
+  CHECK(batch >= kBatchMs);
+  CHECK(waited < 1.5 * batch + 1000);
+  const int left = (50 - run["done"].get<int>() + 7) / 8;  // batches intgrad still had
+  CHECK(waited < left * batch);
   const Json& stopped = after["progress"];
   CHECK(stopped["id"] == run["id"]);
   CHECK(stopped["running"] == false);
@@ -221,21 +226,23 @@ TEST_CASE("recordings follow source time for video and the clock when paused") {
                       "-c:v libx264 -pix_fmt yuv420p '" + clip + "'");
   REQUIRE_MESSAGE(mk.status == 0, mk.output);
   const std::string played = dir.str("played.mp4"), paused = dir.str("paused.mp4");
+  // Stepped, played at 4x, stepped once more (the end is then a known frame however slow the
+  // worker), stopped right away.
   auto s = test::view_script(dir, "s",
                              "wait_result\nrecord_start " + played +
                                  "\nstep +1\nwait_result\nstep +1\nwait_result\nspeed 4\nplay\n"
-                                 "frames 40\nprint_state\nrecord_stop\npause\nwait_result\n"
+                                 "frames 40\nstep +1\nwait_result\nprint_state\nrecord_stop\n"
                                  "frames 2\nprint_state\nrecord_start " + paused +
                                  "\nframes 60\nrecord_stop\nframes 1\nprint_state\n",
                              "--input '" + clip + "'");
   require_ok(s, 3);
-  // Played at 4x, stepped before: the clip lasts the source time it covers (last frame shown
-  // included), whatever the playback speed or the number of results computed meanwhile.
+  // The clip lasts the source time it covers (the last frame shown included), whatever the
+  // playback speed or the number of results computed meanwhile.
   const Json& end = s.states[0];
   const double covered = end["result"]["pts"].get<double>() + 1.0 / 30;
   MESSAGE("source covered " << covered << " s, recorded " << probe_duration(played) << " s");
-  CHECK(covered > 0.5);
-  CHECK(probe_duration(played) == doctest::Approx(covered).epsilon(0.1));
+  CHECK(covered > 2.0);  // 2 steps + 40 frames of 4x playback + 1 step
+  CHECK(probe_duration(played) == doctest::Approx(covered).epsilon(0.05));
   CHECK(s.states[1]["message"].get<std::string>().find("video time") != std::string::npos);
   // Paused: 60 frames of the (headless, 60 per second) clock = 1 s, not one frame.
   CHECK(probe_duration(paused) == doctest::Approx(1.0).epsilon(0.1));
