@@ -82,6 +82,9 @@ struct FrameResult {
   bool from_cache = false;
 
   HostMap map;                        // [1, H_in, W_in] in [0, 1]
+  // The raw map's value range before min-max normalization (CAM family: the weighted sum at
+  // feature resolution; pixel methods: the attribution), for the colorbar. lo > hi: none.
+  float raw_lo = 1, raw_hi = 0;
   HostMap grid;                       // [N, h, w] per-channel min-max, in display order
   std::vector<int> grid_channels;     // display position -> channel index
   std::vector<float> channel_mean;    // [K] mean activation per channel

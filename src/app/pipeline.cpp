@@ -61,6 +61,7 @@ struct CacheEntry {
   std::shared_ptr<const capture::Frame> frame;
   std::string layer, error;
   HostMap map;
+  float raw_lo = 1, raw_hi = 0;  // FrameResult::raw_lo/hi
   HostMap channels;  // [K, h, w] per-channel normalized
   std::vector<float> channel_mean, channel_weight;
   std::vector<int64_t> activation_shape;
@@ -610,6 +611,10 @@ EntryPtr Pipeline::Impl::compute(model::Model& m, const capture::Frame& f, doubl
   e->layer = r.layer;
   e->target = r.target;
   to_host(r.map, &e->bytes_to_host, e->map);
+  if (r.raw.defined() && r.raw.numel() > 0) {
+    e->raw_lo = r.raw.min().item<float>();
+    e->raw_hi = r.raw.max().item<float>();
+  }
   if (r.logits.defined()) {
     torch::Tensor logits = r.logits.detach().to(torch::kCPU, torch::kFloat).contiguous().view(-1);
     if (r.target >= 0 && r.target < logits.numel())
@@ -668,6 +673,8 @@ std::shared_ptr<FrameResult> Pipeline::Impl::derive(const CacheEntry& e, const V
   r->error = e.error;
   r->from_cache = from_cache;
   r->map = e.map;
+  r->raw_lo = e.raw_lo;
+  r->raw_hi = e.raw_hi;
   r->channel_mean = e.channel_mean;
   r->channel_weight = e.channel_weight;
   r->activation_shape = e.activation_shape;

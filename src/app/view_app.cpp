@@ -681,6 +681,7 @@ Json ViewSession::state_json() const {
     for (const auto& [k, v] : r->timings_ms) timings[k] = v;
     j["result"] = {{"frame_index", r->frame_index},
                    {"pts", r->pts},
+                   {"raw_range", {r->raw_lo, r->raw_hi}},
                    {"layer", r->params.layer},
                    {"method", r->params.method},
                    {"target", r->target},

@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+struct ImDrawList;
+
 #include "app/frame_result.h"
 #include "capture/frame_source.h"
 #include "render/gl.h"
@@ -95,6 +97,14 @@ std::string timeline_label(const app::FrameResult* shown, int64_t wanted, int64_
 const char* channels_placeholder(const app::FrameResult* r, bool current);
 // "60.0 fps", or "unpaced (> 1000 fps)" for a loop nothing paces (idle or headless).
 std::string display_rate_text(double fps);
+// The target picker's search: the label contains the filter (ignoring case), or the filter is
+// the class index.
+bool class_matches(const std::string& label, int64_t index, const std::string& filter);
+
+// The colorbar drawn over the viewport image's lower left corner (image rectangle x, y, w, h):
+// the colormap from 0 to 1 (the normalized map), the threshold, and the raw map's range.
+void draw_colorbar(ImDrawList* dl, float x, float y, float w, float h, render::Colormap map,
+                   float threshold, const app::FrameResult& r);
 
 // The layer being explained: the chosen one, else the model's default.
 const std::string& selected_layer(const UiState& state, const PanelInputs& in);

@@ -170,6 +170,8 @@ ViewportGeometry draw_viewport(UiState& state, ActionQueue& actions, const Panel
     dl->AddRectFilled(ImVec2(p0.x, p0.y), ImVec2(p0.x + ImGui::CalcTextSize(cap).x + 8, p0.y + 18),
                       IM_COL32(0, 0, 0, 150));
     dl->AddText(ImVec2(p0.x + 4, p0.y + 2), IM_COL32(255, 255, 255, 255), cap);
+    if (state.show_overlay && !r->map.empty())
+      draw_colorbar(dl, p0.x, p0.y, size.x, size.y, state.colormap, state.threshold, *r);
     if (!r->error.empty()) {  // the whole message, wrapped to the image width
       const float wrap = std::max(40.f, size.x - 8.f);
       const ImVec2 ts = ImGui::CalcTextSize(r->error.c_str(), nullptr, false, wrap);

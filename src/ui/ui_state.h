@@ -34,6 +34,7 @@ struct Playback {
 struct UiState {
   app::ViewParams params;  // what to compute (layer, method, target, grid order)
   bool target_locked = false;
+  std::string class_filter;  // the target picker's search text
 
   // Viewport display.
   render::Colormap colormap = render::Colormap::Jet;

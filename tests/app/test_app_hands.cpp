@@ -298,3 +298,35 @@ TEST_CASE("--target takes a class label; an unknown one lists the closest labels
   CHECK(range.status != 0);
   CHECK(range.output.find("out of range") != std::string::npos);
 }
+
+TEST_CASE("the target picker's search matches labels ignoring case, or the index") {
+  CHECK(ui::class_matches("golden retriever", 207, ""));
+  CHECK(ui::class_matches("golden retriever", 207, "Retr"));
+  CHECK(ui::class_matches("golden retriever", 207, "207"));
+  CHECK_FALSE(ui::class_matches("golden retriever", 207, "tabby"));
+  CHECK_FALSE(ui::class_matches("golden retriever", 207, "20"));
+}
+
+TEST_CASE("a colorbar with the value range sits in the viewport's corner") {
+  test::TempDir dir("hands_colorbar");
+  const std::string shot = dir.str("bar.png");
+  auto s = test::view_script(dir, "s",
+                             "wait_result\ncolormap jet\nframes 2\nprint_state\nscreenshot " +
+                                 shot + "\n");
+  require_ok(s, 1);
+  const Json& range = s.states[0]["result"]["raw_range"];
+  CHECK(range[0].get<double>() <= range[1].get<double>());
+  Image im = load_image_rgb(shot);
+  const auto& v = s.states[0]["viewport"];
+  const double gx = v[0].get<double>(), gy = v[1].get<double>(), gw = v[2].get<double>(),
+               gh = v[3].get<double>();
+  const int y = static_cast<int>(gy + gh - 17);
+  const double bar = std::min(160.0, gw * 0.4);
+  auto px = [&](double x, int c) {
+    return static_cast<int>(im.pixels[(static_cast<size_t>(y) * im.width + static_cast<int>(x)) * 3 + c]);
+  };
+  // Jet: dark blue at 0, dark red at 1.
+  const double lo = gx + 8, hi = gx + 6 + bar - 3;
+  CHECK(px(lo, 2) > px(lo, 0) + 60);
+  CHECK(px(hi, 0) > px(hi, 2) + 60);
+}
