@@ -170,7 +170,7 @@ ViewportGeometry draw_viewport(UiState& state, ActionQueue& actions, const Panel
     dl->AddRectFilled(ImVec2(p0.x, p0.y), ImVec2(p0.x + ImGui::CalcTextSize(cap).x + 8, p0.y + 18),
                       IM_COL32(0, 0, 0, 150));
     dl->AddText(ImVec2(p0.x + 4, p0.y + 2), IM_COL32(255, 255, 255, 255), cap);
-    if (state.show_overlay && !r->map.empty())
+    if (state.show_overlay && state.alpha > 0.f && !r->map.empty())  // a heatmap is visible
       draw_colorbar(dl, p0.x, p0.y, size.x, size.y, state.colormap, state.threshold, *r);
     if (!r->error.empty()) {  // the whole message, wrapped to the image width
       const float wrap = std::max(40.f, size.x - 8.f);
