@@ -1117,6 +1117,12 @@ void Pipeline::cancel() {
   }
 }
 
+void Pipeline::retry() {
+  std::lock_guard<std::mutex> lk(m->mu);
+  m->hold = false;
+  m->bump_request();
+}
+
 void Pipeline::run_sanity() {
   std::lock_guard<std::mutex> lk(m->mu);
   m->sanity_requested = true;

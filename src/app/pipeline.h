@@ -88,6 +88,8 @@ class Pipeline {
   // is not cached; after cancel() the worker waits for the next request.
   JobProgress progress() const;
   void cancel();
+  // Undoes cancel(): the current request is computed again.
+  void retry();
 
   // Runs the sanity check on the current frame and params after the current work (async).
   void run_sanity();

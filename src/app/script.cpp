@@ -50,6 +50,7 @@ constexpr Arity kCommands[] = {
     {"wait_progress", 0, 1},
     {"wait_idle", 0, 1},
     {"cancel", 0, 0},
+    {"retry", 0, 0},
     {"window_size", 2, 2},
     {"drag", 4, 4},
 };

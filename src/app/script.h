@@ -16,6 +16,7 @@
 //                              has finished its first batch
 //   wait_idle [SECONDS]        until no long computation is running (finished or stopped)
 //   cancel                     the Cancel button: stop the long computation in progress
+//   retry                      the Retry button: compute again what Cancel stopped
 //   window_size W H            resize the (headless) window
 //   drag X0 Y0 X1 Y1           left-button drag with the mouse, in window pixels (headless)
 #include <string>

@@ -391,6 +391,9 @@ void ViewSession::perform(const ui::Action& a, bool from_script) {
     case K::Cancel:
       m_pipeline->cancel();
       break;
+    case K::Retry:
+      m_pipeline->retry();
+      break;
     case K::Screenshot:
       screenshot(a.text, from_script);
       break;
@@ -501,6 +504,8 @@ void ViewSession::execute(const ScriptCommand& c) {
     wait_for(Wait::Progress, c.args.empty() ? 120.0 : parse_number(c));
   } else if (n == "cancel") {
     perform({ui::Action::Kind::Cancel, 0, {}}, true);
+  } else if (n == "retry") {
+    perform({ui::Action::Kind::Retry, 0, {}}, true);
   } else if (n == "window_size") {
     const int64_t w = parse_integer(c, 0), h = parse_integer(c, 1);
     if (w < 64 || h < 64 || w > 16384 || h > 16384)

@@ -33,6 +33,14 @@ const char* state_name(capture::SourceState s) {
 // A long computation in progress ("intgrad 12/50 steps") with its Cancel button.
 void draw_job_progress(ActionQueue& actions, const PanelInputs& in) {
   const app::JobProgress& job = in.progress;
+  if (!job.running && job.cancelled && job.by_user && !in.result_current) {
+    ImGui::TextDisabled("%s cancelled at %lld/%lld %s", job.method.c_str(),
+                        static_cast<long long>(job.done), static_cast<long long>(job.total),
+                        job.unit.c_str());
+    ImGui::SameLine();
+    if (ImGui::SmallButton("Retry")) actions.push(Action::Kind::Retry);
+    return;
+  }
   if (!job.running || job.total <= 0) return;
   char text[160];
   std::snprintf(text, sizeof text, "%s %lld/%lld %s", job.method.c_str(),

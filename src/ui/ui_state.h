@@ -71,6 +71,7 @@ struct Action {
     ToggleRecord,  // text: path ("" = automatic name)
     RunSanity,
     Cancel,  // stop the long computation in progress
+    Retry,   // compute again what Cancel stopped
     Quit,
   };
   Kind kind;

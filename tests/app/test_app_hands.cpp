@@ -44,11 +44,13 @@ TEST_CASE("a long method stops at the next batch when a newer request comes, or 
                              "method gradcam\nwait_result\nprint_state\n"   // 1: superseded
                              // Not cached: asked again, it computes again; C cancels it.
                              "method intgrad\nwait_progress\nkey c\nwait_idle\nframes 3\nprint_state\n"
+                             // Retry computes it again.
+                             "retry\nwait_progress\nprint_state\ncancel\nwait_idle\n"
                              // The sanity check stops too when the layer changes.
                              "method gradcam\nwait_result\nsanity start\nwait_progress\n"
                              "layer features.block2\nwait_result\nframes 5\nprint_state\n",
                              "--debug-batch-delay-ms 1500");
-  require_ok(s, 4);
+  require_ok(s, 5);
   const Json& run = s.states[0]["progress"];
   CHECK(run["running"] == true);
   CHECK(run["method"] == "intgrad");
@@ -86,8 +88,11 @@ TEST_CASE("a long method stops at the next batch when a newer request comes, or 
   CHECK(user["result"]["method"] == "gradcam");
   CHECK(user["result"]["current"] == false);
 
+  CHECK(s.states[3]["progress"]["running"] == true);  // Retry
+  CHECK(s.states[3]["progress"]["id"].get<int>() > user["progress"]["id"].get<int>());
+
   // The sanity check was stopped by the layer change and says so; its old results are gone.
-  const Json& san = s.states[3];
+  const Json& san = s.states[4];
   CHECK(san["progress"]["method"] == "sanity");
   CHECK(san["progress"]["cancelled"] == true);
   CHECK(san["sanity"]["running"] == false);
