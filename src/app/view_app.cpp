@@ -771,6 +771,7 @@ void ViewSession::fill_inputs() {
   m_in.progress = m_pipeline->progress();
   m_in.message = &m_message;
   m_in.recording = m_recorder.active();
+  m_in.recording_video_time = m_rec_timed;
   m_in.textures = m_textures.get();
   m_in.gl.upload_ms = m_textures->upload_ms();
   m_in.gl.draw_ms = m_textures->draw_ms();

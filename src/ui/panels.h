@@ -46,6 +46,7 @@ struct PanelInputs {
   std::string status;                    // pipeline error or progress
   const std::string* message = nullptr;  // last app message (screenshot written...)
   bool recording = false;
+  bool recording_video_time = false;  // the clip follows the video's timestamps (else the clock)
   const ResultTextures* textures = nullptr;
   GlStats gl;
 };

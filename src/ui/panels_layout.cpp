@@ -187,6 +187,11 @@ void draw_menu_bar(UiState& state, ActionQueue& actions, const PanelInputs& in) 
   if (in.recording) {
     ImGui::SameLine();
     ImGui::TextColored(ImVec4(1.f, 0.25f, 0.25f, 1.f), "REC");
+    if (ImGui::IsItemHovered())
+      ImGui::SetTooltip(in.recording_video_time
+                            ? "clip time = video time (1 s of video = 1 s of clip at any "
+                              "playback speed);\na paused frame lasts as long as it is on screen"
+                            : "clip time = wall-clock time");
   }
   if (!msg.empty()) {
     const float w = ImGui::CalcTextSize(msg.c_str()).x;
