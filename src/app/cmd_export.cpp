@@ -20,6 +20,7 @@
 #include "model/preprocess.h"
 #include "render/colormap.h"
 #include "util/args.h"
+#include "util/class_target.h"
 #include "util/error.h"
 #include "util/frame_range.h"
 #include "util/fs.h"
@@ -41,7 +42,7 @@ const char* kExportHelp =
     "  --method NAME         activation cam gradcam gradcampp xgradcam layercam scorecam\n"
     "                        eigencam saliency gradxinput smoothgrad intgrad guidedbp\n"
     "                        guidedgradcam (default gradcam)\n"
-    "  --target top1|INDEX   class to explain (default top1)\n"
+    "  --target top1|INDEX|LABEL   class to explain (default top1)\n"
     "  --device auto|cpu|cuda\n"
     "  --engine exact|fast   exact (default): the model's own ops; fast: weights frozen and\n"
     "                        folded, oneDNN on the CPU where no gradient passes (~1e-6 rel.)\n"
@@ -61,14 +62,6 @@ double ms_since(Clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
 }
 
-int64_t parse_target(const std::string& s) {
-  if (s.empty() || s == "top1") return -1;
-  char* end = nullptr;
-  long long v = std::strtoll(s.c_str(), &end, 10);
-  if (*end != '\0' || v < 0)
-    throw Error("--target expects top1 or a class index >= 0, got '" + s + "'");
-  return v;
-}
 
 double parse_alpha(const std::string& s) {
   char* end = nullptr;
@@ -228,7 +221,7 @@ int cmd_export(int argc, const char* const* argv) {
   explain::Request req;
   req.method = explain::parse_method(args.get("method", "gradcam"));
   req.layer = args.get("layer");
-  req.target = parse_target(args.get("target", "top1"));
+  const std::string target_spec = args.get("target", "top1");  // resolved once labels are known
   if (args.has("seed")) {
     const std::string s = args.get("seed");
     char* end = nullptr;
@@ -276,6 +269,11 @@ int cmd_export(int argc, const char* const* argv) {
                 std::to_string(info.frame_count) + " frames)");
 
   auto model = model::Model::load(mopt);
+  {
+    std::vector<std::string> labels;
+    for (int64_t c = 0; c < model->num_classes(); ++c) labels.push_back(model->label(c));
+    req.target = resolve_target(target_spec, labels);
+  }
   if (req.target >= model->num_classes())
     throw Error("target class " + std::to_string(req.target) + " out of range: the model has " +
                 std::to_string(model->num_classes()) + " classes (0.." +

@@ -19,7 +19,7 @@ namespace {
 
 const char* kViewHelp =
     "usage: camscope view [--model M.pt] [--input SRC] [--layer PATH] [--method NAME]\n"
-    "                     [--target top1|INDEX] [--device auto|cpu|cuda] [--colormap NAME]\n"
+    "                     [--target top1|INDEX|LABEL] [--device auto|cpu|cuda] [--colormap NAME]\n"
     "                     [--alpha X] [--threshold X] [--size WxH] [--play|--pause]\n"
     "                     [--headless [--frames N] [--screenshot OUT.png]] [--script FILE]\n"
     "                     [--settings FILE] [--no-settings] [--force] [--engine fast|exact]\n"
@@ -36,6 +36,7 @@ const char* kViewHelp =
     "  --debug-worker-delay-ms N   slow the inference worker (tests of UI responsiveness;\n"
     "                 also env CAMSCOPE_TEST_WORKER_DELAY_MS); env CAMSCOPE_TEST_SLOW_FRAME_MS=N\n"
     "                 sleeps N ms in every drawn frame (tests: no key press is lost)\n"
+    "  --debug-batch-delay-ms N    slow every batch of a long method (tests of Cancel)\n"
     "keys: F1 in the window lists them; Escape closes menus, lists and dialogs; Ctrl+Q quits.\n"
     "The window redraws only when something changed, and sleeps otherwise.\n";
 
@@ -56,7 +57,7 @@ int cmd_view(int argc, const char* const* argv) {
   std::set<std::string> value_opts = {
       "input",     "frames", "screenshot", "size",     "model",   "model-config",
       "layer",     "method", "target",     "device",   "colormap", "alpha",
-      "threshold", "script", "settings",   "threads",  "engine",  "debug-worker-delay-ms"};
+      "threshold", "script", "settings",   "threads",  "engine",  "debug-worker-delay-ms", "debug-batch-delay-ms"};
   value_opts.insert(kDecodeValueOpts.begin(), kDecodeValueOpts.end());
   Args args(argc, argv, value_opts,
             {"headless", "force", "help", "verbose", "play", "pause", "no-settings"});
@@ -92,19 +93,14 @@ int cmd_view(int argc, const char* const* argv) {
   opt.pipeline.worker_delay_ms = args.get_int("debug-worker-delay-ms", delay);
   if (opt.pipeline.worker_delay_ms < 0 || opt.pipeline.worker_delay_ms > 60000)
     throw Error("--debug-worker-delay-ms expects 0..60000");
+  opt.pipeline.batch_delay_ms = args.get_int("debug-batch-delay-ms", 0);
+  if (opt.pipeline.batch_delay_ms < 0 || opt.pipeline.batch_delay_ms > 60000)
+    throw Error("--debug-batch-delay-ms expects 0..60000");
 
   opt.params.layer = args.get("layer");
   opt.params.method = args.get("method");  // "" = the settings' method (default gradcam)
-  const std::string target = args.get("target", "top1");
-  if (target == "top1") {
-    opt.params.target = -1;
-  } else {
-    char* end = nullptr;
-    const long t = std::strtol(target.c_str(), &end, 10);
-    if (end == target.c_str() || *end || t < 0)
-      throw Error("--target expects top1 or a class index");
-    opt.params.target = t;
-  }
+  // top1, an index or a class label: resolved against the model's labels once it is loaded.
+  opt.pipeline.target_spec = args.get("target", "top1");
   opt.colormap = args.get("colormap");
   if (args.has("alpha")) opt.alpha = parse_unit(args, "alpha");
   if (args.has("threshold")) opt.threshold = parse_unit(args, "threshold");

@@ -36,12 +36,13 @@ struct ViewParams {
   GridSort grid_sort = GridSort::Activation;
   int grid_top_k = 0;     // 0 = every channel
   bool se_gates = false;  // also read the squeeze-excitation gates (one more forward pass)
+  int pinned_channel = -1;  // kept in the grid (appended) when the order or top-k leaves it out
   bool same_computation(const ViewParams& o) const {
     return layer == o.layer && method == o.method && target == o.target;
   }
   bool operator==(const ViewParams& o) const {
     return same_computation(o) && grid_sort == o.grid_sort && grid_top_k == o.grid_top_k &&
-           se_gates == o.se_gates;
+           se_gates == o.se_gates && pinned_channel == o.pinned_channel;
   }
   bool operator!=(const ViewParams& o) const { return !(*this == o); }
 };
@@ -86,6 +87,9 @@ struct FrameResult {
   // transform between frame and model-input pixels. Every consumer (viewport, hover, overlay
   // texture, recordings, screenshots) places the map with it.
   model::InputGeometry geometry;
+  // The raw map's value range before min-max normalization (CAM family: the weighted sum at
+  // feature resolution; pixel methods: the attribution), for the colorbar. lo > hi: none.
+  float raw_lo = 1, raw_hi = 0;
   HostMap grid;                       // [N, h, w] per-channel min-max, in display order
   std::vector<int> grid_channels;     // display position -> channel index
   std::vector<float> channel_mean;    // [K] mean activation per channel
@@ -134,10 +138,26 @@ struct SanityResult {
   double elapsed_ms = 0;
 };
 
+// The newest long computation of the worker (scorecam, smoothgrad, intgrad, the sanity check):
+// running, finished or stopped at a batch boundary. Shown in the viewport with a Cancel button.
+struct JobProgress {
+  uint64_t id = 0;       // 0: none yet
+  bool running = false;
+  std::string method;    // "intgrad", ..., or "sanity"
+  std::string unit;      // "steps", "samples", "channels", "blocks"
+  int64_t done = 0, total = 0;
+  double batch_ms = 0;  // time between the last two reports (one batch)
+  int64_t frame_index = -1;
+  bool cancelled = false;      // stopped before the end; its result was neither shown nor cached
+  bool by_user = false;        // stopped by Cancel (else: a newer request superseded it)
+  double elapsed_ms = 0;
+};
+
 struct PipelineStats {
   uint64_t frames_decoded = 0, frames_dropped = 0;  // dropped: live frames never inferred
   uint64_t frames_read_ahead = 0;  // published from the read-ahead slot, decoded beforehand
   uint64_t computed = 0, cache_hits = 0, errors = 0;
+  uint64_t cancelled = 0;  // long computations stopped early (newer request or Cancel)
   size_t cache_size = 0;
   bool worker_busy = false;
   // Frames, preprocessed inputs, cache entries and results allocated because none was free for

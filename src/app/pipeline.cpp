@@ -23,6 +23,7 @@
 #include "explain/sanity.h"
 #include "model/model.h"
 #include "model/preprocess.h"
+#include "util/class_target.h"
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/log.h"
@@ -61,6 +62,7 @@ struct CacheEntry {
   std::string layer, error;
   HostMap map;
   model::InputGeometry geometry;
+  float raw_lo = 1, raw_hi = 0;  // FrameResult::raw_lo/hi
   HostMap channels;  // [K, h, w] per-channel normalized
   std::vector<float> channel_mean, channel_weight;
   std::vector<int64_t> activation_shape;
@@ -254,6 +256,19 @@ struct Pipeline::Impl {
   ViewParams params;
   int64_t wanted = 0;
   uint64_t req_serial = 1;
+  // Bumped by requests that stop a long computation in progress (not by playback seeks).
+  uint64_t supersede_serial = 1;
+
+  // Long computations: progress of the newest, and Cancel.
+  JobProgress job;
+  uint64_t job_counter = 0;
+  uint64_t cancel_job = 0;  // the job id Cancel asked to stop
+  ViewParams job_params;    // what the running compute job explains
+  Clock::time_point job_reported;  // when the job last reported
+  // After Cancel: the same computation is not started again until the params change (or
+  // another model or input is opened), so a live source or playback does not restart it.
+  bool hold = false;
+  ViewParams hold_params;
 
   // Frame slot (latest wins).
   std::shared_ptr<const capture::Frame> frame;
@@ -323,6 +338,62 @@ struct Pipeline::Impl {
     ++req_serial;
     cv_worker.notify_all();
   }
+  void supersede() {
+    ++supersede_serial;
+    hold = false;
+  }
+  void clear_sanity() {
+    if (sanity.running || sanity_requested) return;
+    sanity = SanityResult{};
+    ++sanity_generation;
+  }
+  // A Progress callback for one long job: records done/total and says stop when a newer
+  // request superseded the job (supersede_serial moved on) or Cancel named it.
+  explain::Progress job_progress(uint64_t id, const std::string& method, int64_t frame,
+                                 uint64_t sup, bool* by_user) {
+    return [this, id, method, frame, sup, by_user](int64_t done, int64_t total,
+                                                   const char* unit) {
+      // Test hook: each batch takes this much longer (uninterruptible, like a real batch).
+      for (int slept = 0; done < total && slept < opt.batch_delay_ms; slept += 5) {
+        {
+          std::lock_guard<std::mutex> lk(mu);
+          if (stop) break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
+      std::lock_guard<std::mutex> lk(mu);
+      const auto now = Clock::now();
+      if (job.id != id) {
+        job = JobProgress{};
+        job.id = id;
+        job.method = method;
+        job.frame_index = frame;
+      } else {
+        job.batch_ms = std::chrono::duration<double, std::milli>(now - job_reported).count();
+      }
+      job_reported = now;
+      job.running = true;
+      job.unit = unit;
+      job.done = done;
+      job.total = total;
+      if (on_change) on_change();  // the viewer redraws its progress line
+      if (stop) return false;
+      if (cancel_job == id) {
+        *by_user = true;
+        return false;
+      }
+      return supersede_serial == sup;
+    };
+  }
+  // Under the lock, after a job ended (finished, failed or stopped).
+  void finish_job(uint64_t id, bool cancelled, bool by_user, double ms) {
+    if (job.id != id) return;  // it never reported: not a long method
+    job.running = false;
+    job.cancelled = cancelled;
+    job.by_user = by_user;
+    job.elapsed_ms = ms;
+    if (on_change) on_change();
+  }
 
   // The read-ahead frame, when it is the one wanted, becomes the published frame without
   // decoding. Called by seek() too, so stepping forward hands the worker its frame at once
@@ -354,7 +425,7 @@ struct Pipeline::Impl {
   // Reads the squeeze-excitation gates (one extra forward pass) into e.
   void add_gates(model::Model& m, const torch::Tensor& x, CacheEntry& e);
   EntryPtr compute(model::Model& m, const capture::Frame& f, double decode_ms, const Prepared& pre,
-                   uint64_t generation, const ViewParams& p);
+                   uint64_t generation, const ViewParams& p, const explain::Progress& progress);
   void set_input_spec() {
     input_spec = model->sidecar().input;
     input_device = model->device();
@@ -398,6 +469,7 @@ void Pipeline::Impl::capture_loop() {
       ahead.reset();
       ahead_input = {};
       status.clear();
+      clear_sanity();
       bump_request();
       continue;
     }
@@ -523,7 +595,8 @@ void Pipeline::Impl::add_gates(model::Model& m, const torch::Tensor& x, CacheEnt
 }
 
 EntryPtr Pipeline::Impl::compute(model::Model& m, const capture::Frame& f, double decode_ms,
-                                 const Prepared& pre, uint64_t generation, const ViewParams& p) {
+                                 const Prepared& pre, uint64_t generation, const ViewParams& p,
+                                 const explain::Progress& progress) {
   std::shared_ptr<CacheEntry> e = entry_pool->acquire();
   e->timings_ms.emplace_back("decode", decode_ms);
   auto t0 = Clock::now();
@@ -543,6 +616,7 @@ EntryPtr Pipeline::Impl::compute(model::Model& m, const capture::Frame& f, doubl
   req.method = explain::parse_method(p.method);
   req.layer = p.layer;
   req.target = p.target;
+  req.progress = progress;
   explain::Result r = explain::explain(m, x, req);
   for (const auto& t : r.timings_ms) {
     auto it = std::find_if(e->timings_ms.begin(), e->timings_ms.end(),
@@ -558,6 +632,10 @@ EntryPtr Pipeline::Impl::compute(model::Model& m, const capture::Frame& f, doubl
   e->target = r.target;
   to_host(r.map, &e->bytes_to_host, e->map);
   e->geometry = model::input_geometry(f.width, f.height, m.sidecar().input);
+  if (r.raw.defined() && r.raw.numel() > 0) {
+    e->raw_lo = r.raw.min().item<float>();
+    e->raw_hi = r.raw.max().item<float>();
+  }
   if (r.logits.defined()) {
     torch::Tensor logits = r.logits.detach().to(torch::kCPU, torch::kFloat).contiguous().view(-1);
     if (r.target >= 0 && r.target < logits.numel())
@@ -617,6 +695,8 @@ std::shared_ptr<FrameResult> Pipeline::Impl::derive(const CacheEntry& e, const V
   r->from_cache = from_cache;
   r->map = e.map;
   r->geometry = e.geometry;
+  r->raw_lo = e.raw_lo;
+  r->raw_hi = e.raw_hi;
   r->channel_mean = e.channel_mean;
   r->channel_weight = e.channel_weight;
   r->activation_shape = e.activation_shape;
@@ -649,8 +729,15 @@ std::shared_ptr<FrameResult> Pipeline::Impl::derive(const CacheEntry& e, const V
       std::sort(order.begin(), order.end(),
                 [&](int x, int y) { return k[x] > k[y] || (k[x] == k[y] && x < y); });
     }
-    if (p.grid_top_k > 0 && static_cast<size_t>(p.grid_top_k) < order.size())
+    if (p.grid_top_k > 0 && static_cast<size_t>(p.grid_top_k) < order.size()) {
+      // The opened channel stays pinned: it follows the top k when the ranking drops it.
+      const int pin = p.pinned_channel;
+      const bool keep = pin >= 0 && pin < ch.channels &&
+                        std::find(order.begin(), order.begin() + p.grid_top_k, pin) ==
+                            order.begin() + p.grid_top_k;
       order.resize(static_cast<size_t>(p.grid_top_k));
+      if (keep) order.push_back(pin);
+    }
     r->grid.channels = static_cast<int>(order.size());
     r->grid.height = ch.height;
     r->grid.width = ch.width;
@@ -676,6 +763,10 @@ void Pipeline::Impl::run_sanity_locked(std::unique_lock<std::mutex>& lk) {
   sanity.method = r->params.method;
   sanity.layer = r->params.layer;
   sanity.target = r->target;
+  const uint64_t job_id = ++job_counter;
+  const uint64_t sup = supersede_serial;
+  bool by_user = false;
+  bool cancelled = false;
   lk.unlock();
   SanityResult out = sanity;
   const auto t0 = Clock::now();
@@ -685,6 +776,7 @@ void Pipeline::Impl::run_sanity_locked(std::unique_lock<std::mutex>& lk) {
     req.method = explain::parse_method(r->params.method);
     req.layer = r->params.layer;
     req.target = r->target;
+    req.progress = job_progress(job_id, "sanity", r->frame_index, sup, &by_user);
     explain::SanityReport rep = explain::sanity_check(*m, x, req);
     std::vector<torch::Tensor> maps{rep.base_map};
     for (const auto& st : rep.steps) {
@@ -697,6 +789,8 @@ void Pipeline::Impl::run_sanity_locked(std::unique_lock<std::mutex>& lk) {
     out.maps.height = static_cast<int>(all.size(1));
     out.maps.width = static_cast<int>(all.size(2));
     out.maps.values.assign(all.data_ptr<float>(), all.data_ptr<float>() + all.numel());
+  } catch (const explain::Cancelled&) {
+    cancelled = true;
   } catch (const std::exception& e) {
     std::string msg = e.what();
     out.error = msg.substr(0, msg.find('\n'));
@@ -704,6 +798,14 @@ void Pipeline::Impl::run_sanity_locked(std::unique_lock<std::mutex>& lk) {
   out.running = false;
   out.elapsed_ms = ms_since(t0);
   lk.lock();
+  finish_job(job_id, cancelled, by_user, out.elapsed_ms);
+  if (cancelled) {
+    ++stats.cancelled;
+    out = SanityResult{};
+    out.error = "sanity check stopped at " + std::to_string(job.done) + "/" +
+                std::to_string(job.total) + " blocks (" +
+                (by_user ? "cancelled" : "a newer request came") + ")";
+  }
   sanity = std::move(out);
   ++sanity_generation;
   notify_result();
@@ -770,6 +872,7 @@ void Pipeline::Impl::worker_loop() {
       cache.clear();
       params.layer.clear();  // the old layer path means nothing in another model
       status.clear();
+      clear_sanity();
       bump_request();
       continue;
     }
@@ -800,27 +903,54 @@ void Pipeline::Impl::worker_loop() {
     if (const EntryPtr* hit = cache.get(key)) entry = *hit;
     if (!entry) {
       if (!f || f->index != index) continue;  // the capture thread has not decoded it yet
+      ViewParams resolved = p;
+      resolved.layer = layer;
+      if (hold && resolved.same_computation(hold_params)) {
+        // Cancelled by the user: wait for other params (cached frames are still shown).
+        done_req = req;
+        done_frame = fserial;
+        continue;
+      }
       from_cache = false;
       frame_taken = true;
       stats.worker_busy = true;
       model::Model* m = model.get();
+      const uint64_t job_id = ++job_counter;
+      const uint64_t sup = supersede_serial;
+      job_params = resolved;
+      bool by_user = false, cancelled = false;
       lk.unlock();
+      const auto tj = Clock::now();
       std::shared_ptr<CacheEntry> e;
       try {
         e = std::const_pointer_cast<CacheEntry>(
-            compute(*m, *f, decode_ms, pre, compute_generation, p));
+            compute(*m, *f, decode_ms, pre, compute_generation, resolved,
+                    job_progress(job_id, p.method, index, sup, &by_user)));
+      } catch (const explain::Cancelled&) {
+        cancelled = true;  // nothing to publish or cache
       } catch (const std::exception& ex) {
         e = entry_pool->acquire();
         std::string msg = ex.what();
         auto nl = msg.find('\n');
         e->error = nl == std::string::npos ? msg : msg.substr(0, nl);
+        e->layer = layer;  // the header names the layer that failed
       }
-      e->frame = f;
-      for (int slept = 0; slept < opt.worker_delay_ms && !stop; slept += 5)
+      if (e) e->frame = f;
+      for (int slept = 0; e && slept < opt.worker_delay_ms && !stop; slept += 5)
         std::this_thread::sleep_for(
             std::chrono::milliseconds(std::min(5, opt.worker_delay_ms - slept)));
       lk.lock();
       stats.worker_busy = false;
+      finish_job(job_id, cancelled, by_user, ms_since(tj));
+      if (cancelled) {
+        ++stats.cancelled;
+        if (by_user) {  // the request stays unanswered until the next one
+          done_req = req;
+          done_frame = fserial;
+        }
+        cv_result.notify_all();
+        continue;
+      }
       if (model.get() != m) continue;  // another model arrived meanwhile
       entry = e;
       ++stats.computed;
@@ -871,6 +1001,7 @@ Pipeline::Pipeline(const PipelineOptions& opt, const ViewParams& params)
   m->source = capture::open_source(opt.input, m->source_options());
   m->source_info = m->source->info();
   // Torch work off this (GL) thread: see util/off_thread.h.
+  ViewParams first = params;
   run_off_thread([&] {
     m->model = load_model(opt, opt.model);
     m->info = describe(*m->model, m->model_generation);
@@ -878,12 +1009,13 @@ Pipeline::Pipeline(const PipelineOptions& opt, const ViewParams& params)
     m->gate_paths = explain::find_channel_gates(*m->model);
     explain::parse_method(params.method);                      // throws with suggestions
     if (!params.layer.empty()) m->model->layer(params.layer);  // throws with suggestions
-    if (params.target >= m->model->num_classes())
-      throw Error("--target " + std::to_string(params.target) +
+    if (!opt.target_spec.empty()) first.target = resolve_target(opt.target_spec, m->info->labels);
+    if (first.target >= m->model->num_classes())
+      throw Error("--target " + std::to_string(first.target) +
                   " is out of range (the model has " +
                   std::to_string(m->model->num_classes()) + " classes)");
   });
-  m->params = params;
+  m->params = first;
   m->capture_thread = std::thread([this] { m->capture_loop(); });
   m->worker_thread = std::thread([this] { m->worker_loop(); });
 }
@@ -908,6 +1040,11 @@ void Pipeline::set_on_change(std::function<void()> fn) {
 void Pipeline::set_params(const ViewParams& p) {
   std::lock_guard<std::mutex> lk(m->mu);
   if (m->params == p) return;
+  if (!m->params.same_computation(p)) {
+    m->supersede();
+    // The sanity panel shows the check of the layer and method on screen, not another's.
+    if (p.layer != m->params.layer || p.method != m->params.method) m->clear_sanity();
+  }
   m->params = p;
   m->bump_request();
 }
@@ -917,12 +1054,13 @@ ViewParams Pipeline::params() const {
   return m->params;
 }
 
-void Pipeline::seek(int64_t index) {
+void Pipeline::seek(int64_t index, bool supersede) {
   std::lock_guard<std::mutex> lk(m->mu);
   if (m->live()) return;
   const int64_t n = m->source_info.frame_count;
   index = std::max<int64_t>(0, n > 0 ? std::min(index, n - 1) : index);
   if (index == m->wanted) return;
+  if (supersede) ++m->supersede_serial;  // a hold (Cancel) stays: same params, other frame
   m->wanted = index;
   m->publish_ahead_locked();
   m->bump_request();
@@ -939,6 +1077,7 @@ void Pipeline::open_model(const std::string& path) {
   if (m->has_pending_model) --m->opening;  // replaces a request not started yet
   m->pending_model = path;
   m->has_pending_model = true;
+  m->supersede();
   ++m->opening;
   m->cv_worker.notify_all();
 }
@@ -948,6 +1087,7 @@ void Pipeline::open_input(const std::string& spec) {
   if (m->has_pending_input) --m->opening;
   m->pending_input = spec;
   m->has_pending_input = true;
+  m->supersede();
   ++m->opening;
   m->cv_capture.notify_all();
 }
@@ -988,6 +1128,27 @@ void Pipeline::run_on_worker(std::function<void()> fn) {
   if (!m->task_done) throw Error("the pipeline is shutting down");
   m->task_done = false;
   if (m->task_error) std::rethrow_exception(std::exchange(m->task_error, nullptr));
+}
+
+JobProgress Pipeline::progress() const {
+  std::lock_guard<std::mutex> lk(m->mu);
+  return m->job;
+}
+
+void Pipeline::cancel() {
+  std::lock_guard<std::mutex> lk(m->mu);
+  if (!m->job.running) return;
+  m->cancel_job = m->job.id;
+  if (m->job.method != "sanity") {
+    m->hold = true;
+    m->hold_params = m->job_params;
+  }
+}
+
+void Pipeline::retry() {
+  std::lock_guard<std::mutex> lk(m->mu);
+  m->hold = false;
+  m->bump_request();
 }
 
 void Pipeline::run_sanity() {

@@ -35,6 +35,10 @@ struct PipelineOptions {
   size_t cache_entries = 48;  // result LRU
   int worker_delay_ms = 0;    // test hook: extra sleep per computed result
   DecodeOptions decode;       // images: --exif-orientation, --max-image-mb
+  int batch_delay_ms = 0;     // test hook: extra sleep per batch of a long method
+  // --target as typed (top1, an index or a class label): resolved into the params' target once
+  // the model is loaded. "" = keep the params' target.
+  std::string target_spec;
 };
 
 // DESIGN.md's method names, in the order the UI cycles through them.
@@ -61,7 +65,9 @@ class Pipeline {
   void set_params(const ViewParams& params);
   ViewParams params() const;
   // Seekable sources: the frame to show. Clamped to the source; ignored by live sources.
-  void seek(int64_t index);
+  // A seek supersedes (stops) a long computation in progress, except with supersede = false
+  // (playback: the running job finishes so something is shown, then the newest frame follows).
+  void seek(int64_t index, bool supersede = true);
   int64_t wanted_index() const;
   // Opens another model / input on the worker / capture thread; errors land in status().
   void open_model(const std::string& path);
@@ -81,6 +87,15 @@ class Pipeline {
   // threw). For torch work that must share the worker's OpenMP team: `bench` times the bare
   // model here (see util/off_thread.h for why a second OpenMP thread costs every team).
   void run_on_worker(std::function<void()> fn);
+
+  // Long computations (scorecam, smoothgrad, intgrad, sanity) report progress per batch and
+  // stop at the next batch boundary when a newer request supersedes them (other params,
+  // another frame by a seek, another model or input) or cancel() is called. A stopped result
+  // is not cached; after cancel() the worker waits for the next request.
+  JobProgress progress() const;
+  void cancel();
+  // Undoes cancel(): the current request is computed again.
+  void retry();
 
   // Runs the sanity check on the current frame and params after the current work (async).
   void run_sanity();

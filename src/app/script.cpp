@@ -50,6 +50,12 @@ constexpr Arity kCommands[] = {
     {"print_frame_stats", 0, 0},
     {"tab", 1, 1},
     {"quit", 0, 0},
+    {"wait_progress", 0, 1},
+    {"wait_idle", 0, 1},
+    {"cancel", 0, 0},
+    {"retry", 0, 0},
+    {"window_size", 2, 2},
+    {"drag", 4, 4},
 };
 
 }  // namespace

@@ -10,12 +10,19 @@
 //   seek N   step +N|-N   play   pause   speed X   loop on|off
 //   colormap NAME   alpha X   threshold X   zoom X   overlay on|off
 //   key NAME                   press a shortcut (space, left, right, [, ], m, g, t, s, f1...)
-//   open_model PATH   open_input SPEC   sanity [SECONDS]
+//   open_model PATH   open_input SPEC   sanity [SECONDS|start]  (start: do not wait)
 //   screenshot PATH   record_start PATH   record_stop
 //   tab timings|stats|model|se|filters|sanity    show a tab of the details panel
 //   print_state   reset_frame_stats   print_frame_stats   quit
 // print_frame_stats reports, since reset_frame_stats: redraws, redraw bursts (by the reason
 // that started each: input, result, state, script, playback...), wall and process CPU time.
+//   wait_progress [SECONDS]    until a long computation (scorecam, smoothgrad, intgrad, sanity)
+//                              has finished its first batch
+//   wait_idle [SECONDS]        until no long computation is running (finished or stopped)
+//   cancel                     the Cancel button: stop the long computation in progress
+//   retry                      the Retry button: compute again what Cancel stopped
+//   window_size W H            resize the (headless) window
+//   drag X0 Y0 X1 Y1           left-button drag with the mouse, in window pixels (headless)
 #include <string>
 #include <vector>
 

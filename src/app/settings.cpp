@@ -52,8 +52,10 @@ void load_settings(const std::string& path, ui::UiState& s, int* window_w, int* 
     get("recent_inputs", s.recent_inputs);
     if (j.contains("layout")) {
       const Json& l = j.at("layout");
-      s.layout.left_width = l.value("left_width", s.layout.left_width);
-      s.layout.right_width = l.value("right_width", s.layout.right_width);
+      // Pixel widths of older versions (left_width, right_width) are ignored: clamped to a
+      // small window once, they stayed small forever.
+      s.layout.left_fraction = l.value("left_fraction", s.layout.left_fraction);
+      s.layout.right_fraction = l.value("right_fraction", s.layout.right_fraction);
       s.layout.timeline_height = l.value("timeline_height", s.layout.timeline_height);
       s.layout.layers_fraction = l.value("layers_fraction", s.layout.layers_fraction);
       s.layout.channels_fraction = l.value("channels_fraction", s.layout.channels_fraction);
@@ -85,8 +87,8 @@ void save_settings(const std::string& path, const ui::UiState& s, int window_w, 
   j["loop"] = s.playback.loop;
   j["recent_models"] = s.recent_models;
   j["recent_inputs"] = s.recent_inputs;
-  j["layout"] = {{"left_width", s.layout.left_width},
-                 {"right_width", s.layout.right_width},
+  j["layout"] = {{"left_fraction", s.layout.left_fraction},
+                 {"right_fraction", s.layout.right_fraction},
                  {"timeline_height", s.layout.timeline_height},
                  {"layers_fraction", s.layout.layers_fraction},
                  {"channels_fraction", s.layout.channels_fraction}};

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cmath>
 #include <csignal>
+#include <cfloat>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -112,7 +113,7 @@ class ViewSession {
   int run();
 
  private:
-  enum class Wait { None, Frames, Result, Sanity, FirstResult, Sleep, File };
+  enum class Wait { None, Frames, Result, Sanity, FirstResult, Sleep, File, Mouse, Progress, Idle };
   // Why the next redraw happens (the first reason since the last redraw).
   enum class Why { None, Start, Input, Result, State, Script, Playback, TextCursor };
   static const char* why_name(Why w);
@@ -138,6 +139,9 @@ class ViewSession {
   void screenshot(const std::string& path, bool from_script);
   void save_overlay(const std::string& path);
   void toggle_record(const std::string& path, bool from_script);
+  void record_tick(bool redrawn);
+  double clock_s() const;
+  bool source_timed() const;
   Json state_json() const;
   Json frame_stats_json() const;
   void fill_inputs();
@@ -150,9 +154,13 @@ class ViewSession {
     bool playing = false, recording = false;
     capture::SourceState source_state = capture::SourceState::Ok;
     std::string status, message;
+    uint64_t job_id = 0;  // a long computation's progress line
+    int64_t job_done = 0;
+    bool job_running = false, job_cancelled = false;
     auto tie() const {
       return std::tie(result_serial, sanity_generation, source_generation, model, wanted, playing,
-                      recording, source_state, status, message);
+                      recording, source_state, status, message, job_id, job_done, job_running,
+                      job_cancelled);
     }
     bool operator!=(const Shown& o) const { return tie() != o.tie(); }
   };
@@ -175,6 +183,8 @@ class ViewSession {
   int64_t m_sent_wanted = -1;
   std::string m_message;
   bool m_quit = false;
+  // Opens asked for and not yet seen to succeed: only successful ones go into Recent.
+  std::string m_pending_model, m_pending_input;
 
   // Script.
   std::vector<ScriptCommand> m_script;
@@ -184,11 +194,24 @@ class ViewSession {
   Clock::time_point m_wait_deadline;
   const ScriptCommand* m_wait_cmd = nullptr;
   std::string m_wait_file;
+  // Scripted mouse (drag): one step per frame, applied before ImGui's frame starts.
+  struct MouseStep {
+    float x, y;
+    bool down;
+  };
+  std::vector<MouseStep> m_mouse;
+  size_t m_mouse_pos = 0;
 
-  // Recording and timing.
+  // Recording and timing. Clip time of the last recorded image, and what it showed: video is
+  // paced by source timestamps, live input (and a paused or re-drawn frame) by the clock.
   Recorder m_recorder;
   std::vector<uint8_t> m_record_buffer;
   std::string m_pending_overlay;  // save_overlay: written after this frame's texture update
+  bool m_rec_timed = false;
+  double m_rec_t = 0, m_rec_clock = 0, m_rec_pts = 0;
+  int64_t m_rec_index = -1;
+  uint64_t m_ticks = 0;  // loop iterations (the headless clock: 1/60 s each)
+  Clock::time_point m_start = Clock::now();
   std::vector<float> m_frame_ms;  // CPU time per loop iteration, excluding present/vsync
   uint64_t m_stats_first_result = 0;
   double m_ui_fps = 0, m_result_fps = 0;
@@ -306,6 +329,8 @@ void ViewSession::refresh_model_info() {
       m_state.params.target = -1;
       m_state.open_channel = -1;
       m_message = "opened " + info->path;
+      remember_recent(m_state.recent_models, m_pending_model.empty() ? info->path : m_pending_model);
+      m_pending_model.clear();
     }
     if (m_model) m_textures->update_filters(*m_model);
   }
@@ -317,6 +342,8 @@ void ViewSession::refresh_model_info() {
       m_state.playback.position = 0;
       m_sent_wanted = 0;
       m_message = "opened " + m_source.uri;
+      remember_recent(m_state.recent_inputs, m_pending_input.empty() ? m_source.uri : m_pending_input);
+      m_pending_input.clear();
     }
     m_source_generation = gen;
   }
@@ -344,6 +371,7 @@ void ViewSession::tick_playback(double dt) {
 }
 
 void ViewSession::sync_requests() {
+  m_state.params.pinned_channel = m_state.open_channel;
   if (m_state.params != m_sent_params) {
     m_pipeline->set_params(m_state.params);
     m_sent_params = m_state.params;
@@ -352,7 +380,9 @@ void ViewSession::sync_requests() {
   if (n > 0) m_state.playback.wanted = std::clamp<int64_t>(m_state.playback.wanted, 0, n - 1);
   m_state.playback.wanted = std::max<int64_t>(0, m_state.playback.wanted);
   if (m_state.playback.wanted != m_sent_wanted) {
-    m_pipeline->seek(m_state.playback.wanted);
+    // Playback does not stop a long computation (it finishes, then the newest frame follows);
+    // a seek or step by the user does.
+    m_pipeline->seek(m_state.playback.wanted, !m_state.playback.playing);
     m_sent_wanted = m_state.playback.wanted;
   }
 }
@@ -386,11 +416,20 @@ void ViewSession::screenshot(const std::string& path_in, bool from_script) {
 void ViewSession::toggle_record(const std::string& path_in, bool from_script) {
   try {
     if (m_recorder.active()) {
-      const int64_t frames = m_recorder.frames();
+      // The last image lasts one source frame while a video plays, else as long as it was
+      // on screen.
+      const double frame_s = 1.0 / m_recorder.fps();
+      const double held = m_rec_timed && m_state.playback.playing
+                              ? frame_s
+                              : std::max(frame_s, clock_s() - m_rec_clock);
       const std::string path = m_recorder.path();
-      const bool ok = m_recorder.stop();
-      m_message = ok ? "recorded " + std::to_string(frames) + " frames to " + path
-                     : "ffmpeg failed while recording " + path;
+      const int64_t images = m_recorder.images();
+      const bool ok = m_recorder.stop(m_rec_t + held);
+      char what[160];
+      std::snprintf(what, sizeof what, "recorded %lld images (%.2f s at %g fps, %s) to ",
+                    static_cast<long long>(images), m_recorder.duration(), m_recorder.fps(),
+                    m_rec_timed ? "video time" : "wall-clock time");
+      m_message = ok ? what + path : "ffmpeg failed while recording " + path;
       if (!ok && from_script) throw Error(m_message);
       log::note(m_message);
       return;
@@ -399,15 +438,58 @@ void ViewSession::toggle_record(const std::string& path_in, bool from_script) {
     check_writable(path, m_opt.force);
     const ui::TextureView ov = m_textures->overlay();
     if (!ov) throw Error("nothing to record yet (no result on screen)");
-    m_recorder.start(path, ov.width, ov.height, m_source.fps > 0 ? m_source.fps : 30.0);
-    m_message = "recording to " + path;
+    m_rec_timed = source_timed();
+    m_recorder.start(path, ov.width, ov.height,
+                     m_rec_timed && m_source.fps > 0 ? m_source.fps : 30.0);
+    m_message = "recording to " + path +
+                (m_rec_timed ? " (clip time = video time, at any playback speed; a paused frame "
+                               "lasts as long as it is on screen)"
+                             : " (clip time = wall-clock time)");
     // The current image is the first frame.
+    const auto& shown = m_textures->shown();
+    m_rec_t = 0;
+    m_rec_clock = clock_s();
+    m_rec_pts = shown ? shown->pts : 0;
+    m_rec_index = shown ? shown->frame_index : -1;
     m_textures->read_overlay(m_record_buffer);
-    m_recorder.write(m_record_buffer.data(), ov.width, ov.height);
+    m_recorder.write(m_record_buffer.data(), ov.width, ov.height, 0.0);
   } catch (const Error& e) {
     if (from_script) throw;
     m_message = e.what();
   }
+}
+
+double ViewSession::clock_s() const {
+  // Headless frames are 1/60 s apart, as playback counts them: deterministic in tests.
+  return m_opt.headless ? static_cast<double>(m_ticks) / 60.0
+                        : std::chrono::duration<double>(Clock::now() - m_start).count();
+}
+
+bool ViewSession::source_timed() const {
+  return !m_source.live && m_source.seekable && m_source.kind == "video" && m_source.fps > 0;
+}
+
+// Once per loop iteration: a new viewport image goes into the recording at its clip time.
+void ViewSession::record_tick(bool redrawn) {
+  ++m_ticks;
+  if (!m_recorder.active() || !redrawn) return;
+  const auto& r = m_textures->shown();
+  const double now = clock_s();
+  // Video moving forward: the source's time between the two images. Otherwise (live input, a
+  // paused frame re-drawn, a seek backwards or a loop): the time it was on screen.
+  double t = m_rec_t + (now - m_rec_clock);
+  if (m_rec_timed && r && m_rec_index >= 0 && r->frame_index > m_rec_index && r->pts > m_rec_pts)
+    t = m_rec_t + (r->pts - m_rec_pts);
+  m_rec_t = t;
+  m_rec_clock = now;
+  if (r) {
+    m_rec_pts = r->pts;
+    m_rec_index = r->frame_index;
+  }
+  m_textures->read_overlay(m_record_buffer);
+  const ui::TextureView ov = m_textures->overlay();
+  if (!m_recorder.write(m_record_buffer.data(), ov.width, ov.height, t))
+    m_message = m_recorder.error();
 }
 
 void ViewSession::perform(const ui::Action& a, bool from_script) {
@@ -429,13 +511,19 @@ void ViewSession::perform(const ui::Action& a, bool from_script) {
     }
     case K::OpenModel:
       m_pipeline->open_model(a.text);
-      remember_recent(m_state.recent_models, a.text);
+      m_pending_model = a.text;  // remembered in Recent once it has opened
       m_message = "loading " + a.text + "...";
       break;
     case K::OpenInput:
       m_pipeline->open_input(a.text);
-      remember_recent(m_state.recent_inputs, a.text);
+      m_pending_input = a.text;
       m_message = "opening " + a.text + "...";
+      break;
+    case K::Cancel:
+      m_pipeline->cancel();
+      break;
+    case K::Retry:
+      m_pipeline->retry();
       break;
     case K::Screenshot:
       screenshot(a.text, from_script);
@@ -496,6 +584,35 @@ bool ViewSession::script_waiting() {
         return true;
       }
       break;
+    case Wait::Progress: {  // a long computation has finished its first batch
+      const JobProgress j = m_pipeline->progress();
+      if (!(j.running && j.done > 0)) {
+        if (Clock::now() > m_wait_deadline)
+          throw Error(m_wait_cmd->where() + ": no long computation in progress");
+        if (m_opt.headless) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        return true;
+      }
+      break;
+    }
+    case Wait::Idle: {  // no long computation running (finished or stopped)
+      if (m_pipeline->progress().running || m_pipeline->sanity().running) {
+        if (Clock::now() > m_wait_deadline)
+          throw Error(m_wait_cmd->where() + ": a long computation is still running");
+        if (m_opt.headless) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        return true;
+      }
+      break;
+    }
+    case Wait::Mouse:
+      if (m_mouse_pos < m_mouse.size()) {
+        const MouseStep& st = m_mouse[m_mouse_pos++];
+        ImGuiIO& io = ImGui::GetIO();
+        io.MousePos = ImVec2(st.x, st.y);
+        io.MouseDown[0] = st.down;
+        return true;
+      }
+      m_mouse.clear();
+      break;
   }
   m_wait = Wait::None;
   return false;
@@ -528,6 +645,33 @@ void ViewSession::execute(const ScriptCommand& c) {
   };
   if (n == "wait_result") {
     wait_for(Wait::Result, c.args.empty() ? 120.0 : parse_number(c));
+  } else if (n == "wait_idle") {
+    wait_for(Wait::Idle, c.args.empty() ? 120.0 : parse_number(c));
+  } else if (n == "wait_progress") {
+    wait_for(Wait::Progress, c.args.empty() ? 120.0 : parse_number(c));
+  } else if (n == "cancel") {
+    perform({ui::Action::Kind::Cancel, 0, {}}, true);
+  } else if (n == "retry") {
+    perform({ui::Action::Kind::Retry, 0, {}}, true);
+  } else if (n == "window_size") {
+    const int64_t w = parse_integer(c, 0), h = parse_integer(c, 1);
+    if (w < 64 || h < 64 || w > 16384 || h > 16384)
+      throw Error(c.where() + ": window_size expects W H in 64..16384");
+    m_ctx->resize(static_cast<int>(w), static_cast<int>(h));
+    m_wait = Wait::Frames;
+    m_wait_frames = 2;
+  } else if (n == "drag") {
+    // Left button down at (x0, y0), moved to (x1, y1) over 8 frames, released, then the
+    // pointer leaves the window.
+    const float x0 = static_cast<float>(parse_number(c, 0)), y0 = static_cast<float>(parse_number(c, 1));
+    const float x1 = static_cast<float>(parse_number(c, 2)), y1 = static_cast<float>(parse_number(c, 3));
+    m_mouse = {{x0, y0, false}, {x0, y0, true}};
+    for (int i = 1; i <= 8; ++i)
+      m_mouse.push_back({x0 + (x1 - x0) * i / 8.f, y0 + (y1 - y0) * i / 8.f, true});
+    m_mouse.push_back({x1, y1, false});
+    m_mouse.push_back({-FLT_MAX, -FLT_MAX, false});
+    m_mouse_pos = 0;
+    m_wait = Wait::Mouse;
   } else if (n == "frames") {
     m_wait = Wait::Frames;
     m_wait_frames = std::max<int64_t>(1, parse_integer(c));
@@ -595,7 +739,7 @@ void ViewSession::execute(const ScriptCommand& c) {
     perform({ui::Action::Kind::OpenInput, 0, a0}, true);
   } else if (n == "sanity") {
     m_pipeline->run_sanity();
-    wait_for(Wait::Sanity, c.args.empty() ? 300.0 : parse_number(c));
+    if (a0 != "start") wait_for(Wait::Sanity, c.args.empty() ? 300.0 : parse_number(c));
   } else if (n == "screenshot") {
     // Taken after this frame is drawn; the script resumes on the next frame, so later
     // commands do not leak into the picture.
@@ -663,6 +807,8 @@ Json ViewSession::state_json() const {
   j["grid_sort"] = grid_sort_name(s.params.grid_sort);
   j["grid_top_k"] = s.params.grid_top_k;
   j["wanted"] = s.playback.wanted;
+  j["timeline"] = ui::timeline_label(m_textures->shown().get(), s.playback.wanted,
+                                     m_source.frame_count);
   j["playing"] = s.playback.playing;
   j["speed"] = s.playback.speed;
   j["loop"] = s.playback.loop;
@@ -681,6 +827,21 @@ Json ViewSession::state_json() const {
   j["presented"] = m_presented;
   j["viewport"] = {m_geo.x, m_geo.y, m_geo.w, m_geo.h};
   j["window"] = {m_ctx->width(), m_ctx->height()};
+  j["layout"] = {{"left", m_geo.left_column},
+                 {"right", m_geo.right_column},
+                 {"left_fraction", s.layout.left_fraction},
+                 {"right_fraction", s.layout.right_fraction},
+                 {"timeline_height", s.layout.timeline_height}};
+  j["recent_models"] = s.recent_models;
+  j["recent_inputs"] = s.recent_inputs;
+  j["clock_ms"] = std::chrono::duration<double, std::milli>(Clock::now() - m_start).count();
+  const JobProgress job = m_pipeline->progress();
+  j["progress"] = {{"id", job.id},           {"running", job.running},
+                   {"method", job.method},   {"unit", job.unit},
+                   {"done", job.done},       {"total", job.total},
+                   {"batch_ms", job.batch_ms},
+                   {"cancelled", job.cancelled}, {"by_user", job.by_user},
+                   {"frame_index", job.frame_index}};
   const auto& r = m_textures->shown();
   if (r) {
     Json top = Json::array();
@@ -692,6 +853,8 @@ Json ViewSession::state_json() const {
     Json timings = Json::object();
     for (const auto& [k, v] : r->timings_ms) timings[k] = v;
     j["result"] = {{"frame_index", r->frame_index},
+                   {"pts", r->pts},
+                   {"raw_range", {r->raw_lo, r->raw_hi}},
                    {"layer", r->params.layer},
                    {"method", r->params.method},
                    {"target", r->target},
@@ -714,7 +877,8 @@ Json ViewSession::state_json() const {
   const PipelineStats st = m_pipeline->stats();
   j["stats"] = {{"decoded", st.frames_decoded}, {"dropped", st.frames_dropped},
                 {"computed", st.computed},      {"cache_hits", st.cache_hits},
-                {"cache_size", st.cache_size},  {"errors", st.errors}};
+                {"cache_size", st.cache_size},  {"errors", st.errors},
+                {"cancelled", st.cancelled}};
   const SanityResult san = m_pipeline->sanity();
   Json steps = Json::array();
   for (const SanityStep& x : san.steps)
@@ -729,6 +893,10 @@ Json ViewSession::state_json() const {
                      {"buffers", oc.buffers}};
   j["rss_kib"] = rss_kib();
   j["recording"] = m_recorder.active();
+  j["record"] = {{"images", m_recorder.images()},
+                 {"frames", m_recorder.frames()},
+                 {"seconds", m_recorder.duration()},
+                 {"source_timed", m_rec_timed}};
   j["status"] = m_pipeline->status();
   j["message"] = m_message;
   return j;
@@ -779,8 +947,10 @@ void ViewSession::fill_inputs() {
     m_textures->update_sanity(m_in.sanity, sg, m_state.colormap);
   }
   m_in.status = m_pipeline->status();
+  m_in.progress = m_pipeline->progress();
   m_in.message = &m_message;
   m_in.recording = m_recorder.active();
+  m_in.recording_video_time = m_rec_timed;
   m_in.textures = m_textures.get();
   m_in.gl.upload_ms = m_textures->upload_ms();
   m_in.gl.draw_ms = m_textures->draw_ms();
@@ -817,6 +987,11 @@ void ViewSession::check_changes() {
   now.source_state = m_pipeline->source_state();
   now.status = m_pipeline->status();
   now.message = m_message;
+  const JobProgress job = m_pipeline->progress();
+  now.job_id = job.id;
+  now.job_done = job.done;
+  now.job_running = job.running;
+  now.job_cancelled = job.cancelled;
   if (now.result_serial != m_shown.result_serial) mark(Why::Result);
   if (now != m_shown) mark(Why::State);
   m_shown = std::move(now);
@@ -833,6 +1008,8 @@ double ViewSession::idle_timeout(Clock::time_point now) const {
       t = std::min(t, to_deadline);
       break;
     case Wait::File:
+    case Wait::Progress:  // polled: a long computation's first batch, or its end
+    case Wait::Idle:
       t = std::min(t, 0.05);
       break;
     default:
@@ -896,7 +1073,7 @@ int ViewSession::loop() {
     last_tick = now;
     sync_requests();
     check_changes();
-    if (m_wait == Wait::Frames) mark(Why::Script);
+    if (m_wait == Wait::Frames || m_wait == Wait::Mouse) mark(Why::Script);
     if (m_opt.headless && playing_seekable()) mark(Why::Playback);
     if (m_text_input && seconds_between(m_last_redraw, now) >= kTextCursorBlinkS)
       mark(Why::TextCursor);
@@ -976,12 +1153,7 @@ void ViewSession::redraw(Clock::time_point t0) {
   ui::Action a;
   while (m_actions.pop(a)) perform(a, !m_script.empty() && m_opt.headless);
   sync_requests();
-  if (m_recorder.active() && redrawn) {
-    m_textures->read_overlay(m_record_buffer);
-    const ui::TextureView ov = m_textures->overlay();
-    if (!m_recorder.write(m_record_buffer.data(), ov.width, ov.height))
-      m_message = m_recorder.error();
-  }
+  record_tick(redrawn);
   if (m_wait == Wait::Frames && m_wait_frames > 0) --m_wait_frames;
   if (m_slow_frame_ms > 0)
     std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(m_slow_frame_ms));

@@ -143,12 +143,19 @@ Pass run_pass(model::Model& model, const torch::Tensor& input, const std::string
 
 // d(target logit)/dx for a batch of inputs [B, C, H, W], chunked. The samples are independent
 // (eval mode), so the gradient of the summed score gives each sample's own gradient.
+// Reports progress (done of total) and throws Cancelled when the callback says stop.
+void report(const Progress& progress, int64_t done, int64_t total, const char* unit) {
+  if (progress && !progress(done, total, unit)) throw Cancelled();
+}
+
 template <typename Fn>
 void batched_input_grads(model::Model& model, int64_t n, int batch, int64_t target,
                          model::ReluMode mode, Fn make_inputs,
-                         const std::function<void(int64_t, const torch::Tensor&)>& consume) {
+                         const std::function<void(int64_t, const torch::Tensor&)>& consume,
+                         const Progress& progress, const char* unit) {
   batch = std::max(1, batch);
   for (int64_t i = 0; i < n; i += batch) {
+    report(progress, i, n, unit);
     int64_t b = std::min<int64_t>(batch, n - i);
     torch::AutoGradMode enable(true);
     auto x = make_inputs(i, b).detach().requires_grad_(true);
@@ -157,6 +164,7 @@ void batched_input_grads(model::Model& model, int64_t n, int batch, int64_t targ
     auto g = torch::autograd::grad({score}, {x})[0];
     consume(i, g);
   }
+  report(progress, n, n, unit);
 }
 
 }  // namespace
@@ -303,7 +311,7 @@ Result explain(model::Model& model, const torch::Tensor& input_any, const Reques
     case Method::Cam: {
       Pass p = run_pass(model, input, r.layer, req.target, false, false, ReluMode::Normal, timer);
       take(p);
-      CamHead head = find_cam_head(model, r.layer, p.A, p.logits);
+      CamHead head = find_cam_head(model, r.layer, p.A, p.logits, input);
       r.channel_weights = head.weight[p.target].to(p.A.dtype());
       timer.stage("weights");
       finish_cam(weighted_sum(p.A, r.channel_weights));
@@ -338,10 +346,12 @@ Result explain(model::Model& model, const torch::Tensor& input_any, const Reques
       // Masks are made per batch (each is normalized on its own), so memory stays at one batch
       // of input-size masks however many channels the layer has.
       for (int64_t i = 0; i < K; i += batch) {
+        report(req.progress, i, K, "channels");
         int64_t b = std::min<int64_t>(batch, K - i);
         auto x = input * scorecam_masks(p.A.narrow(0, i, b), H, W);  // [b, C, H, W]
         scores.push_back(model.forward(x, {}).logits.select(1, p.target));
       }
+      report(req.progress, K, K, "channels");
       r.channel_weights = scorecam_weights(torch::cat(scores));
       timer.stage("weights");
       finish_cam(weighted_sum(p.A, r.channel_weights));
@@ -381,7 +391,8 @@ Result explain(model::Model& model, const torch::Tensor& input_any, const Reques
       batched_input_grads(
           model, n, req.sample_batch, p.target, ReluMode::Normal,
           [&](int64_t i, int64_t b) { return input + noise_all.narrow(0, i, b); },
-          [&](int64_t, const torch::Tensor& g) { acc += g.abs().sum(0); });
+          [&](int64_t, const torch::Tensor& g) { acc += g.abs().sum(0); }, req.progress,
+          "samples");
       timer.stage("backward");
       finish_pixel(acc / static_cast<double>(n));
       break;
@@ -401,7 +412,8 @@ Result explain(model::Model& model, const torch::Tensor& input_any, const Reques
           [&](int64_t i, int64_t b) { return alphas.narrow(0, i, b) * input; },
           [&](int64_t i, const torch::Tensor& g) {
             acc += (weights.narrow(0, i, g.size(0)) * g).sum(0);
-          });
+          },
+          req.progress, "steps");
       timer.stage("backward");
       finish_pixel(input[0] * acc);
       break;

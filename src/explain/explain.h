@@ -6,6 +6,8 @@
 #include <torch/script.h>
 
 #include <cstdint>
+#include <functional>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -44,6 +46,17 @@ bool is_pixel_space(
     Method m);               // Saliency, GradXInput, SmoothGrad, IntGrad, GuidedBP, GuidedGradCam
 bool needs_layer(Method m);  // is_cam_family(m) || m == GuidedGradCam
 
+// Progress of a long method (scorecam: channels, smoothgrad: samples, intgrad: steps, the
+// sanity check: blocks), called at every batch boundary with the work done so far and the
+// total. Returning false stops the computation there: explain() then throws Cancelled. A plain
+// function parameter: explain stays free of threads; the caller decides what "stop" means.
+using Progress = std::function<bool(int64_t done, int64_t total, const char* unit)>;
+
+// Thrown when a Progress callback asked to stop. Not an Error: nothing went wrong.
+struct Cancelled : std::runtime_error {
+  Cancelled() : std::runtime_error("cancelled") {}
+};
+
 struct Request {
   Method method = Method::GradCam;
   std::string layer;    // module path; "" = the model's default_layer()
@@ -54,6 +67,7 @@ struct Request {
   uint64_t seed = 0;               // SmoothGrad noise: CPU torch generator seeded with this
   int intgrad_steps = 50;          // Gauss-Legendre nodes, zero baseline
   int sample_batch = 8;            // SmoothGrad / IntGrad inputs per forward pass
+  Progress progress;               // optional; see Progress
 };
 
 struct Result {
@@ -75,7 +89,8 @@ struct Result {
 // Not thread-safe for one model (the model caches rewritten graphs): call from one worker.
 // Throws camscope::Error with one line for
 // a bad target, a nonexistent layer, a layer without spatial dims for a CAM-family method, or
-// `cam` on a model without a global-average-pool + linear head.
+// `cam` on a model without a global-average-pool + linear head (naming the layers where it
+// works). Throws Cancelled when req.progress returned false.
 Result explain(model::Model& model, const torch::Tensor& input, const Request& req);
 
 // Softmax of logits [classes] -> the n best (class, probability), best first.

@@ -89,11 +89,20 @@ SanityReport sanity_check(model::Model& model, const torch::Tensor& input, const
                           uint64_t seed) {
   SanityReport rep;
   rep.method = method_name(req.method);
-  Result base = explain(model, input, req);
+  // Progress in blocks (the original map counts as one); the inner explanations check for a
+  // stop at their own batch boundaries too, reporting the block being worked on.
+  int64_t done = 0, total = 1;
+  Request inner = req;
+  if (req.progress)
+    inner.progress = [&](int64_t, int64_t, const char*) {
+      return req.progress(done, total, "blocks");
+    };
+  if (req.progress && !req.progress(0, total, "blocks")) throw Cancelled();
+  Result base = explain(model, input, inner);
   rep.layer = base.layer;
   rep.target = base.target;
   rep.base_map = base.map;
-  Request fixed = req;
+  Request fixed = inner;
   fixed.target = base.target;  // the same class throughout, as in the paper
   fixed.layer = base.layer;
   const int64_t H = input.size(2), W = input.size(3);
@@ -101,6 +110,9 @@ SanityReport sanity_check(model::Model& model, const torch::Tensor& input, const
 
   auto copy = model.clone();
   auto blocks = randomization_blocks(*copy);
+  total = 1 + static_cast<int64_t>(blocks.size());
+  done = 1;
+  if (req.progress && !req.progress(done, total, "blocks")) throw Cancelled();
   auto params = copy->module().named_parameters(/*recurse=*/true);
   auto gen = at::detail::createCPUGenerator(seed);
   for (const auto& block : blocks) {
@@ -120,6 +132,8 @@ SanityReport sanity_check(model::Model& model, const torch::Tensor& input, const
     Result r = explain(*copy, input, fixed);
     auto cur = signed_map(r, H, W, req.method);
     rep.steps.push_back({block, spearman(ref, cur), spearman(ref.abs(), cur.abs()), r.map});
+    ++done;
+    if (req.progress && !req.progress(done, total, "blocks")) throw Cancelled();
   }
   return rep;
 }

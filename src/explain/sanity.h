@@ -37,6 +37,8 @@ struct SanityReport {
 // mean + std * N(0, 1) with the original tensor's mean and std, generator seeded with `seed`),
 // and compares the explanation of `input` for the fixed target with the original one.
 // The signed map is the raw CAM upsampled (CAM family) or sum_c attr_c (pixel space).
+// req.progress (optional) counts blocks (the original map is the first) and may stop the check
+// at any batch boundary: Cancelled is thrown then.
 SanityReport sanity_check(model::Model& model, const torch::Tensor& input, const Request& req,
                           uint64_t seed = 0);
 

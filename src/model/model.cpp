@@ -179,7 +179,12 @@ const LayerInfo& TorchModel::layer(const std::string& path) const {
   auto it = m_layer_index.find(path);
   if (it != m_layer_index.end()) return m_layers[it->second];
   std::string msg = "no layer '" + path + "' in " + fs::path(m_path).filename().string();
-  auto near = closest(path, m_layer_paths, 3);
+  // The root module ("") is the model itself, never a layer to suggest.
+  std::vector<std::string> named;
+  named.reserve(m_layer_paths.size());
+  for (const auto& p : m_layer_paths)
+    if (!p.empty()) named.push_back(p);
+  auto near = closest(path, named, 3);
   if (!near.empty()) {
     msg += "; closest: ";
     for (size_t i = 0; i < near.size(); ++i) msg += (i ? ", " : "") + near[i];

@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+struct ImDrawList;
+
 #include "app/frame_result.h"
 #include "capture/frame_source.h"
 #include "render/gl.h"
@@ -40,10 +42,12 @@ struct PanelInputs {
   capture::SourceState source_state = capture::SourceState::Ok;
   app::PipelineStats stats;
   app::SanityResult sanity;
+  app::JobProgress progress;  // the worker's newest long computation
   std::vector<std::string> methods;
   std::string status;                    // pipeline error or progress
   const std::string* message = nullptr;  // last app message (screenshot written...)
   bool recording = false;
+  bool recording_video_time = false;  // the clip follows the video's timestamps (else the clock)
   const ResultTextures* textures = nullptr;
   GlStats gl;
 };
@@ -52,7 +56,12 @@ struct PanelInputs {
 struct ViewportGeometry {
   float x = 0, y = 0, w = 0, h = 0;  // image rectangle in window pixels
   float colormap_x = 0, colormap_y = 0;  // centre of the colormap combo (window tests click it)
+  float left_column = 0, right_column = 0;  // side column widths drawn (0: hidden)
 };
+
+// Side column width in pixels for a fraction of the window width: at least ~160 px (a quarter
+// of a very small window), at most 40% of the window.
+float column_width(float fraction, float window_width);
 
 // Draws everything; returns where the viewport image landed.
 ViewportGeometry draw_panels(UiState& state, ActionQueue& actions, const PanelInputs& in);
@@ -61,7 +70,7 @@ ViewportGeometry draw_panels(UiState& state, ActionQueue& actions, const PanelIn
 void draw_menu_bar(UiState& state, ActionQueue& actions, const PanelInputs& in);
 void draw_layers(UiState& state, const PanelInputs& in);
 void draw_method(UiState& state, const PanelInputs& in);
-ViewportGeometry draw_viewport(UiState& state, const PanelInputs& in);
+ViewportGeometry draw_viewport(UiState& state, ActionQueue& actions, const PanelInputs& in);
 void draw_timeline(UiState& state, ActionQueue& actions, const PanelInputs& in);
 void draw_channels(UiState& state, const PanelInputs& in);
 void draw_timings(const PanelInputs& in);
@@ -90,6 +99,23 @@ void handle_shortcuts(UiState& state, ActionQueue& actions, const PanelInputs& i
 void close_popups_or_dialogs(UiState& state);
 // True while an ImGui popup (menu, combo list, context popup) is open.
 bool popup_open();
+
+// Readouts, as the panels word them (pure: tested without a window).
+// Timeline: the frame on screen and its timestamp; the frame asked for apart when it differs,
+// e.g. "frame 12 / 89   0.400 s   (pending: frame 15)".
+std::string timeline_label(const app::FrameResult* shown, int64_t wanted, int64_t frame_count);
+// Channel panel without tiles: why ("pending: ..." until a current result says otherwise).
+const char* channels_placeholder(const app::FrameResult* r, bool current);
+// "60.0 fps", or "unpaced (> 1000 fps)" for a loop nothing paces (idle or headless).
+std::string display_rate_text(double fps);
+// The target picker's search: the label contains the filter (ignoring case), or the filter is
+// the class index.
+bool class_matches(const std::string& label, int64_t index, const std::string& filter);
+
+// The colorbar drawn over the viewport image's lower left corner (image rectangle x, y, w, h):
+// the colormap from 0 to 1 (the normalized map), the threshold, and the raw map's range.
+void draw_colorbar(ImDrawList* dl, float x, float y, float w, float h, render::Colormap map,
+                   float threshold, const app::FrameResult& r);
 
 // The layer being explained: the chosen one, else the model's default.
 const std::string& selected_layer(const UiState& state, const PanelInputs& in);

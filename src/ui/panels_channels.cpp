@@ -17,6 +17,13 @@ float value_or(const std::vector<float>& v, int i) {
 }
 }  // namespace
 
+const char* channels_placeholder(const app::FrameResult* r, bool current) {
+  if (!r) return "pending: waiting for the first result...";
+  if (!r->error.empty()) return "no channels (see the viewport)";
+  if (!current) return "pending: computing...";
+  return "this layer has no channel maps";
+}
+
 void draw_channels(UiState& state, const PanelInputs& in) {
   ImGui::SetNextItemWidth(110);
   const char* sorts[] = {"index", "activation", "weight"};
@@ -31,8 +38,7 @@ void draw_channels(UiState& state, const PanelInputs& in) {
   const TextureView tex = in.textures ? in.textures->grid() : TextureView{};
   const render::GridLayout& g = in.textures ? in.textures->grid_layout() : render::GridLayout{};
   if (!r || !tex || !g.valid()) {
-    ImGui::TextDisabled(r && !r->error.empty() ? "no channels (see the viewport)"
-                                               : "this layer has no channel maps");
+    ImGui::TextDisabled("%s", channels_placeholder(r, in.result_current));
     return;
   }
   ImGui::TextDisabled("%s: %d of %d channels, %dx%d each", r->params.layer.c_str(),
@@ -61,6 +67,7 @@ void draw_channels(UiState& state, const PanelInputs& in) {
   // The opened channel: the same colored atlas, cropped to its tile (nearest sampling shows
   // the true feature resolution).
   ImGui::Separator();
+  // Pinned by channel index: the pipeline adds it to the grid when the ranking leaves it out.
   const auto it = std::find(r->grid_channels.begin(), r->grid_channels.end(), state.open_channel);
   if (ImGui::SmallButton("close")) state.open_channel = -1;
   ImGui::SameLine();
@@ -69,7 +76,11 @@ void draw_channels(UiState& state, const PanelInputs& in) {
     return;
   }
   const int pos = static_cast<int>(it - r->grid_channels.begin());
-  ImGui::Text("channel %d  rank %d  mean %.4f  weight %.4f", state.open_channel, pos + 1,
+  const bool pinned_extra =
+      state.params.grid_top_k > 0 && pos >= state.params.grid_top_k;  // outside the top k
+  ImGui::Text("channel %d  %s %d  mean %.4f  weight %.4f", state.open_channel,
+              pinned_extra ? "pinned, rank >" : "rank",
+              pinned_extra ? state.params.grid_top_k : pos + 1,
               value_or(r->channel_mean, state.open_channel),
               value_or(r->channel_weight, state.open_channel));
   const float u0 = static_cast<float>(g.tile_x(pos)) / tex.width;

@@ -93,6 +93,14 @@ ImGuiTabItemFlags tab_flag(const UiState& state, const char* name) {
 
 }  // namespace
 
+std::string display_rate_text(double fps) {
+  // Above 1000 fps the loop is not paced by anything (idle, or headless): no rate to speak of.
+  if (!(fps <= 1000.0)) return "unpaced (> 1000 fps)";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f fps", fps);
+  return buf;
+}
+
 void draw_timings(const PanelInputs& in) {
   const app::FrameResult* r = in.result;
   if (ImGui::BeginTable("timings", 2, ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV)) {
@@ -109,7 +117,9 @@ void draw_timings(const PanelInputs& in) {
     row("upload (GL)", "%.2f ms", in.gl.upload_ms);
     row("draw (GL passes)", "%.2f ms", in.gl.draw_ms);
     row("UI frame", "%.2f ms", in.gl.ui_frame_ms);
-    row("display rate", "%.0f redraws/s", in.gl.ui_fps);
+    // The loop's own rate; above 1000 fps it is not paced by anything (an idle or headless
+    // loop), and the number means nothing.
+    row_text("display rate", display_rate_text(in.gl.ui_fps));
     row_text("redraws", std::to_string(in.gl.redraws));
     row("results", "%.1f /s", in.gl.result_fps);
     ImGui::EndTable();
@@ -189,6 +199,13 @@ void draw_inspect(UiState& state, ActionQueue& actions, const PanelInputs& in) {
     if (ImGui::Button(s.running ? "running..." : "Run on current frame"))
       actions.push(Action::Kind::RunSanity);
     ImGui::EndDisabled();
+    if (s.running && in.progress.running && in.progress.method == "sanity") {
+      ImGui::SameLine();
+      ImGui::Text("%lld/%lld blocks", static_cast<long long>(in.progress.done),
+                  static_cast<long long>(in.progress.total));
+      ImGui::SameLine();
+      if (ImGui::SmallButton("Cancel")) actions.push(Action::Kind::Cancel);
+    }
     if (!s.error.empty()) ImGui::TextColored(ImVec4(1, 0.4f, 0.3f, 1), "%s", s.error.c_str());
     if (!s.steps.empty()) {
       ImGui::Text("frame %lld, %s @ %s, class %lld (%.0f ms)",

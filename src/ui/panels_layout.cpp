@@ -1,5 +1,5 @@
-// [SECTION] Layout: fixed regions the user can resize by dragging window edges; the sizes are
-// read back after each Begin() and kept in UiState::layout (persisted in the settings).
+// [SECTION] Layout: fixed regions separated by splitter bars the user drags; the sizes live in
+// UiState::layout (persisted in the settings) as fractions of the window where they scale.
 #include <imgui.h>
 
 #include <algorithm>
@@ -9,8 +9,58 @@
 namespace camscope::ui {
 namespace {
 
-constexpr ImGuiWindowFlags kPanelFlags =
-    ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoCollapse | ImGuiWindowFlags_NoBringToFrontOnFocus;
+// Panels do not resize themselves (the splitters do): an edge shared by two panels would
+// otherwise belong to whichever ImGui hit first, and the other's drag would be lost.
+constexpr ImGuiWindowFlags kPanelFlags = ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoCollapse |
+                                         ImGuiWindowFlags_NoBringToFrontOnFocus |
+                                         ImGuiWindowFlags_NoResize;
+
+// A bar between two regions, on top of them; returns the mouse movement along its axis while
+// it is dragged (0 otherwise).
+float splitter(const char* id, float x, float y, float w, float h, bool vertical) {
+  constexpr float kThick = 8.f;
+  if (vertical) {
+    x -= kThick * 0.5f;
+    w = kThick;
+  } else {
+    y -= kThick * 0.5f;
+    h = kThick;
+  }
+  ImGui::SetNextWindowPos(ImVec2(x, y), ImGuiCond_Always);
+  ImGui::SetNextWindowSize(ImVec2(w, h), ImGuiCond_Always);
+  ImGui::PushStyleVar(ImGuiStyleVar_WindowPadding, ImVec2(0, 0));
+  ImGui::PushStyleVar(ImGuiStyleVar_WindowMinSize, ImVec2(1, 1));
+  ImGui::PushStyleVar(ImGuiStyleVar_WindowBorderSize, 0.f);
+  float delta = 0;
+  if (ImGui::Begin(id, nullptr,
+                   ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove |
+                       ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoBackground |
+                       ImGuiWindowFlags_NoFocusOnAppearing | ImGuiWindowFlags_NoNav)) {
+    ImGui::InvisibleButton("##bar", ImVec2(w, h));
+    const bool active = ImGui::IsItemActive();
+    if (active || ImGui::IsItemHovered()) {
+      ImGui::SetMouseCursor(vertical ? ImGuiMouseCursor_ResizeEW : ImGuiMouseCursor_ResizeNS);
+      const ImVec2 a = ImGui::GetItemRectMin(), b = ImGui::GetItemRectMax();
+      ImGui::GetWindowDrawList()->AddRectFilled(
+          vertical ? ImVec2(a.x + w * 0.5f - 1, a.y) : ImVec2(a.x, a.y + h * 0.5f - 1),
+          vertical ? ImVec2(a.x + w * 0.5f + 1, b.y) : ImVec2(b.x, a.y + h * 0.5f + 1),
+          active ? IM_COL32(250, 180, 60, 255) : IM_COL32(120, 160, 250, 200));
+    }
+    if (active) delta = vertical ? ImGui::GetIO().MouseDelta.x : ImGui::GetIO().MouseDelta.y;
+  }
+  ImGui::End();
+  ImGui::PopStyleVar(3);
+  return delta;
+}
+
+}  // namespace
+
+float column_width(float fraction, float window_width) {
+  const float lo = std::min(160.f, window_width * 0.25f);
+  return std::clamp(fraction * window_width, lo, std::max(lo, window_width * 0.4f));
+}
+
+namespace {
 
 bool begin_region(const char* name, float x, float y, float w, float h,
                   ImGuiWindowFlags extra = 0) {
@@ -28,54 +78,43 @@ ViewportGeometry draw_panels(UiState& state, ActionQueue& actions, const PanelIn
   const float top = ImGui::GetFrameHeight();  // menu bar
   const float height = disp.y - top;
   Layout& l = state.layout;
-  // Keep every region usable whatever the window size.
-  l.left_width = std::clamp(l.left_width, 120.f, std::max(120.f, disp.x * 0.3f));
-  l.right_width = std::clamp(l.right_width, 140.f, std::max(140.f, disp.x * 0.3f));
-  l.timeline_height = std::clamp(l.timeline_height, 60.f, std::max(60.f, height * 0.5f));
+  // Pixel sizes for this window; the persisted fractions change only when a splitter moves.
+  l.left_fraction = std::clamp(l.left_fraction, 0.02f, 0.4f);
+  l.right_fraction = std::clamp(l.right_fraction, 0.02f, 0.4f);
   l.layers_fraction = std::clamp(l.layers_fraction, 0.15f, 0.85f);
   l.channels_fraction = std::clamp(l.channels_fraction, 0.15f, 0.85f);
-  const float right_w = state.show_grid ? l.right_width : 0.f;
-  const float center_x = l.left_width;
-  const float center_w = std::max(100.f, disp.x - l.left_width - right_w);
+  const float left_w = column_width(l.left_fraction, disp.x);
+  const float right_w = state.show_grid ? column_width(l.right_fraction, disp.x) : 0.f;
+  const float timeline_h = std::clamp(l.timeline_height, 60.f, std::max(60.f, height * 0.5f));
+  const float center_x = left_w;
+  const float center_w = std::max(100.f, disp.x - left_w - right_w);
 
   // Left column: layers over method.
   const float layers_h = height * l.layers_fraction;
-  if (begin_region("Layers", 0, top, l.left_width, layers_h)) draw_layers(state, in);
-  const ImVec2 ls = ImGui::GetWindowSize();
+  if (begin_region("Layers", 0, top, left_w, layers_h)) draw_layers(state, in);
   ImGui::End();
-  if (ls.x != l.left_width)
-    l.left_width = ls.x;
-  else if (ls.y != layers_h)
-    l.layers_fraction = ls.y / height;
-  if (begin_region("Method & target", 0, top + layers_h, l.left_width, height - layers_h))
+  if (begin_region("Method & target", 0, top + layers_h, left_w, height - layers_h))
     draw_method(state, in);
   ImGui::End();
 
   // Centre: viewport over timeline.
   ViewportGeometry geo;
-  const float view_h = height - l.timeline_height;
+  const float view_h = height - timeline_h;
   if (begin_region("Viewport", center_x, top, center_w, view_h,
                    ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse))
-    geo = draw_viewport(state, in);
-  const ImVec2 vs = ImGui::GetWindowSize();
+    geo = draw_viewport(state, actions, in);
   ImGui::End();
-  if (vs.y != view_h) l.timeline_height = height - vs.y;
-  if (begin_region("Timeline", center_x, top + view_h, center_w, l.timeline_height))
+  if (begin_region("Timeline", center_x, top + view_h, center_w, timeline_h))
     draw_timeline(state, actions, in);
   ImGui::End();
 
   // Right column: channel grid over timings/inspect (hidden with G).
+  const float ch_h = height * l.channels_fraction;
+  const float rx = disp.x - right_w;
   if (state.show_grid) {
-    const float ch_h = height * l.channels_fraction;
-    const float rx = disp.x - l.right_width;
-    if (begin_region("Channels", rx, top, l.right_width, ch_h)) draw_channels(state, in);
-    const ImVec2 cs = ImGui::GetWindowSize();
+    if (begin_region("Channels", rx, top, right_w, ch_h)) draw_channels(state, in);
     ImGui::End();
-    if (cs.x != l.right_width)
-      l.right_width = cs.x;
-    else if (cs.y != ch_h)
-      l.channels_fraction = cs.y / height;
-    if (begin_region("Details", rx, top + ch_h, l.right_width, height - ch_h)) {
+    if (begin_region("Details", rx, top + ch_h, right_w, height - ch_h)) {
       if (ImGui::BeginTabBar("details")) {
         const bool want_timings = state.select_tab == "timings";
         const bool want_inspect = !state.select_tab.empty() && !want_timings;
@@ -95,6 +134,22 @@ ViewportGeometry draw_panels(UiState& state, ActionQueue& actions, const PanelIn
     ImGui::End();
   }
   if (!state.select_tab.empty() && --state.select_tab_frames <= 0) state.select_tab.clear();
+
+  // Splitters, on top of the panels. Dragging turns pixels back into fractions.
+  if (const float d = splitter("##split_left", left_w, top, 0, height, true))
+    l.left_fraction = std::clamp((left_w + d) / disp.x, 0.02f, 0.4f);
+  if (const float d = splitter("##split_layers", 0, top + layers_h, left_w, 0, false))
+    l.layers_fraction = std::clamp((layers_h + d) / height, 0.15f, 0.85f);
+  if (const float d = splitter("##split_timeline", center_x, top + view_h, center_w, 0, false))
+    l.timeline_height = std::clamp(timeline_h - d, 60.f, std::max(60.f, height * 0.5f));
+  if (state.show_grid) {
+    if (const float d = splitter("##split_right", rx, top, 0, height, true))
+      l.right_fraction = std::clamp((right_w - d) / disp.x, 0.02f, 0.4f);
+    if (const float d = splitter("##split_channels", rx, top + ch_h, right_w, 0, false))
+      l.channels_fraction = std::clamp((ch_h + d) / height, 0.15f, 0.85f);
+  }
+  geo.left_column = left_w;
+  geo.right_column = right_w;
 
   if (state.show_open) draw_open_dialog(state, actions);
   if (state.show_help) draw_help(state);
@@ -132,6 +187,11 @@ void draw_menu_bar(UiState& state, ActionQueue& actions, const PanelInputs& in) 
   if (in.recording) {
     ImGui::SameLine();
     ImGui::TextColored(ImVec4(1.f, 0.25f, 0.25f, 1.f), "REC");
+    if (ImGui::IsItemHovered())
+      ImGui::SetTooltip(in.recording_video_time
+                            ? "clip time = video time (1 s of video = 1 s of clip at any "
+                              "playback speed);\na paused frame lasts as long as it is on screen"
+                            : "clip time = wall-clock time");
   }
   if (!msg.empty()) {
     const float w = ImGui::CalcTextSize(msg.c_str()).x;

@@ -2,6 +2,8 @@
 #include <imgui.h>
 
 #include <algorithm>
+#include <cctype>
+#include <cstdio>
 #include <climits>
 #include <string>
 
@@ -25,6 +27,16 @@ bool spatial(const app::LayerRow& l) {
 }
 
 }  // namespace
+
+bool class_matches(const std::string& label, int64_t index, const std::string& filter) {
+  if (filter.empty()) return true;
+  auto lower = [](std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+    return s;
+  };
+  const std::string f = lower(filter);
+  return lower(label).find(f) != std::string::npos || std::to_string(index) == filter;
+}
 
 const std::string& selected_layer(const UiState& state, const PanelInputs& in) {
   static const std::string kNone;
@@ -129,6 +141,38 @@ void draw_method(UiState& state, const PanelInputs& in) {
   if (ImGui::InputInt("##target", &t, 1, 10)) {
     const int n = in.model ? static_cast<int>(in.model->labels.size()) : 0;
     state.params.target = n > 0 ? std::clamp(t, -1, n - 1) : -1;
+  }
+  // The class by name: a searchable list (a thousand ImageNet classes do not fit a spinner).
+  if (in.model && !in.model->labels.empty()) {
+    const std::vector<std::string>& labels = in.model->labels;
+    const int64_t cur = state.params.target;
+    const std::string preview = cur >= 0 && cur < static_cast<int64_t>(labels.size())
+                                    ? std::to_string(cur) + " " + labels[static_cast<size_t>(cur)]
+                                    : std::string("top-1 of each frame");
+    ImGui::SetNextItemWidth(-1);
+    if (ImGui::BeginCombo("##class", preview.c_str(), ImGuiComboFlags_HeightLarge)) {
+      char buf[128];
+      std::snprintf(buf, sizeof buf, "%s", state.class_filter.c_str());
+      if (ImGui::IsWindowAppearing()) ImGui::SetKeyboardFocusHere();
+      ImGui::SetNextItemWidth(-1);
+      if (ImGui::InputTextWithHint("##find", "search classes", buf, sizeof buf))
+        state.class_filter = buf;
+      if (ImGui::Selectable("top-1 of each frame", cur < 0)) state.params.target = -1;
+      ImGuiListClipper clip;
+      std::vector<int> shown;
+      for (size_t i = 0; i < labels.size(); ++i)
+        if (class_matches(labels[i], static_cast<int64_t>(i), state.class_filter))
+          shown.push_back(static_cast<int>(i));
+      clip.Begin(static_cast<int>(shown.size()));
+      while (clip.Step())
+        for (int k = clip.DisplayStart; k < clip.DisplayEnd; ++k) {
+          const int i = shown[static_cast<size_t>(k)];
+          char item[160];
+          std::snprintf(item, sizeof item, "%d %s", i, labels[static_cast<size_t>(i)].c_str());
+          if (ImGui::Selectable(item, cur == i)) state.params.target = i;
+        }
+      ImGui::EndCombo();
+    }
   }
   state.target_locked = state.params.target >= 0;
 

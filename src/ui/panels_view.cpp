@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
+#include <string>
 
 #include "ui/panels.h"
 
@@ -28,9 +30,50 @@ const char* state_name(capture::SourceState s) {
   return "?";
 }
 
+// A long computation in progress ("intgrad 12/50 steps") with its Cancel button.
+void draw_job_progress(ActionQueue& actions, const PanelInputs& in) {
+  const app::JobProgress& job = in.progress;
+  if (!job.running && job.cancelled && job.by_user && !in.result_current) {
+    ImGui::TextDisabled("%s cancelled at %lld/%lld %s", job.method.c_str(),
+                        static_cast<long long>(job.done), static_cast<long long>(job.total),
+                        job.unit.c_str());
+    ImGui::SameLine();
+    if (ImGui::SmallButton("Retry")) actions.push(Action::Kind::Retry);
+    return;
+  }
+  if (!job.running || job.total <= 0) return;
+  char text[160];
+  std::snprintf(text, sizeof text, "%s %lld/%lld %s", job.method.c_str(),
+                static_cast<long long>(job.done), static_cast<long long>(job.total),
+                job.unit.c_str());
+  ImGui::ProgressBar(static_cast<float>(job.done) / static_cast<float>(job.total),
+                     ImVec2(std::min(260.f, ImGui::GetContentRegionAvail().x * 0.6f), 0), text);
+  ImGui::SameLine();
+  if (ImGui::SmallButton("Cancel")) actions.push(Action::Kind::Cancel);
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("stop at the next batch (key C)");
+}
+
 }  // namespace
 
-ViewportGeometry draw_viewport(UiState& state, const PanelInputs& in) {
+std::string timeline_label(const app::FrameResult* shown, int64_t wanted, int64_t frame_count) {
+  char buf[160];
+  int n = 0;
+  if (!shown)
+    n = std::snprintf(buf, sizeof buf, "no frame on screen yet");
+  else if (frame_count > 0)
+    n = std::snprintf(buf, sizeof buf, "frame %lld / %lld   %.3f s",
+                      static_cast<long long>(shown->frame_index),
+                      static_cast<long long>(frame_count - 1), shown->pts);
+  else
+    n = std::snprintf(buf, sizeof buf, "frame %lld   %.3f s",
+                      static_cast<long long>(shown->frame_index), shown->pts);
+  if (!shown || shown->frame_index != wanted)
+    std::snprintf(buf + n, sizeof buf - static_cast<size_t>(n), "   (pending: frame %lld)",
+                  static_cast<long long>(wanted));
+  return buf;
+}
+
+ViewportGeometry draw_viewport(UiState& state, ActionQueue& actions, const PanelInputs& in) {
   ViewportGeometry geo;
   // Display controls on one line.
   ImGui::SetNextItemWidth(90);
@@ -62,6 +105,8 @@ ViewportGeometry draw_viewport(UiState& state, const PanelInputs& in) {
       state.pan_x = state.pan_y = 0;
     }
   }
+
+  draw_job_progress(actions, in);
 
   const TextureView tex = in.textures ? in.textures->overlay() : TextureView{};
   if (!tex) {
@@ -154,18 +199,32 @@ ViewportGeometry draw_viewport(UiState& state, const PanelInputs& in) {
   // Frame caption in the corner.
   if (r) {
     ImDrawList* dl = ImGui::GetWindowDrawList();
-    char cap[256];
-    std::snprintf(cap, sizeof cap, "frame %lld  %s @ %s  class %lld%s",
+    char cap[320];
+    const app::JobProgress& job = in.progress;
+    const char* pending = in.result_current ? ""
+                          : !job.running && job.cancelled && job.by_user ? "  (cancelled)"
+                                                                         : "  (computing...)";
+    const int64_t shown_cls = r->target >= 0 ? r->target : r->params.target;
+    std::string cls = shown_cls >= 0 ? "class " + std::to_string(shown_cls) : "top-1 class";
+    if (shown_cls >= 0 && in.model && shown_cls < static_cast<int64_t>(in.model->labels.size()) &&
+        in.model->labels[static_cast<size_t>(shown_cls)] != std::to_string(shown_cls))
+      cls += " " + in.model->labels[static_cast<size_t>(shown_cls)];
+    std::snprintf(cap, sizeof cap, "frame %lld  %s @ %s  %s%s",
                   static_cast<long long>(r->frame_index), r->params.method.c_str(),
-                  r->params.layer.empty() ? "input" : r->params.layer.c_str(),
-                  static_cast<long long>(r->target), in.result_current ? "" : "  (computing...)");
+                  r->params.layer.empty() ? "input" : r->params.layer.c_str(), cls.c_str(),
+                  pending);
     dl->AddRectFilled(ImVec2(p0.x, p0.y), ImVec2(p0.x + ImGui::CalcTextSize(cap).x + 8, p0.y + 18),
                       IM_COL32(0, 0, 0, 150));
     dl->AddText(ImVec2(p0.x + 4, p0.y + 2), IM_COL32(255, 255, 255, 255), cap);
-    if (!r->error.empty()) {
-      dl->AddRectFilled(ImVec2(p0.x, p0.y + 20), ImVec2(p0.x + size.x, p0.y + 40),
+    if (state.show_overlay && state.alpha > 0.f && !r->map.empty())  // a heatmap is visible
+      draw_colorbar(dl, p0.x, p0.y, size.x, size.y, state.colormap, state.threshold, *r);
+    if (!r->error.empty()) {  // the whole message, wrapped to the image width
+      const float wrap = std::max(40.f, size.x - 8.f);
+      const ImVec2 ts = ImGui::CalcTextSize(r->error.c_str(), nullptr, false, wrap);
+      dl->AddRectFilled(ImVec2(p0.x, p0.y + 20), ImVec2(p0.x + size.x, p0.y + 24 + ts.y),
                         IM_COL32(120, 20, 20, 200));
-      dl->AddText(ImVec2(p0.x + 4, p0.y + 22), IM_COL32(255, 255, 255, 255), r->error.c_str());
+      dl->AddText(ImGui::GetFont(), ImGui::GetFontSize(), ImVec2(p0.x + 4, p0.y + 22),
+                  IM_COL32(255, 255, 255, 255), r->error.c_str(), nullptr, wrap);
     }
   }
   return geo;
@@ -209,13 +268,8 @@ void draw_timeline(UiState& state, ActionQueue& actions, const PanelInputs& in) 
   ImGui::SameLine();
   ImGui::Checkbox("loop", &pb.loop);
   ImGui::SameLine();
-  const double fps = src.fps > 0 ? src.fps : 30.0;
-  const double t = in.result ? in.result->pts : pb.wanted / fps;
-  if (count > 0)
-    ImGui::Text("frame %lld / %lld   %.2f s", static_cast<long long>(pb.wanted),
-                static_cast<long long>(count - 1), t);
-  else
-    ImGui::Text("frame %lld   %.2f s", static_cast<long long>(pb.wanted), t);
+  // What is on screen (frame and its timestamp); the frame asked for, when it differs, apart.
+  ImGui::TextUnformatted(timeline_label(in.result, pb.wanted, count).c_str());
 
   // Frame-exact scrubbing: the slider works in frame indices, every value is a real frame.
   int64_t lo = 0;

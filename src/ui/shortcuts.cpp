@@ -25,6 +25,7 @@ const std::vector<Shortcut>& shortcuts() {
       {GLFW_KEY_R, "r", "start / stop recording the viewport (MP4)"},
       {GLFW_KEY_O, "o", "open a model or input"},
       {GLFW_KEY_0, "0", "reset zoom"},
+      {GLFW_KEY_C, "c", "cancel the long computation in progress"},
       {GLFW_KEY_F1, "f1", "this help"},
       {GLFW_KEY_ESCAPE, "escape", "close a menu, list, popup or dialog (never quits)"},
       {GLFW_KEY_Q, "ctrl+q", "quit (as the window's close button; a recording is finished)",
@@ -102,6 +103,9 @@ void apply_shortcut(int key, UiState& state, ActionQueue& actions, const PanelIn
     case GLFW_KEY_0:
       state.zoom = 1.f;
       state.pan_x = state.pan_y = 0;
+      break;
+    case GLFW_KEY_C:
+      actions.push(Action::Kind::Cancel);
       break;
     case GLFW_KEY_F1:
       state.show_help = !state.show_help;

@@ -13,8 +13,12 @@
 
 namespace camscope::ui {
 
-struct Layout {  // panel sizes in pixels, persisted in the settings file
-  float left_width = 330.f, right_width = 360.f, timeline_height = 96.f;
+struct Layout {  // panel sizes, persisted in the settings file
+  // Side columns as fractions of the window width. Each frame they are turned into pixels and
+  // clamped to what the window allows (kept at least ~160 px, at most 40% each) without
+  // changing the fractions, so a window that was once small does not shrink a large one.
+  float left_fraction = 0.26f, right_fraction = 0.28f;
+  float timeline_height = 96.f;     // pixels (clamped to half the height on use)
   float layers_fraction = 0.58f;    // of the left column, the rest is the method panel
   float channels_fraction = 0.52f;  // of the right column, the rest is timings/inspect
 };
@@ -30,6 +34,7 @@ struct Playback {
 struct UiState {
   app::ViewParams params;  // what to compute (layer, method, target, grid order)
   bool target_locked = false;
+  std::string class_filter;  // the target picker's search text
 
   // Viewport display.
   render::Colormap colormap = render::Colormap::Jet;
@@ -72,6 +77,8 @@ struct Action {
     Screenshot,    // text: path ("" = automatic name)
     ToggleRecord,  // text: path ("" = automatic name)
     RunSanity,
+    Cancel,  // stop the long computation in progress
+    Retry,   // compute again what Cancel stopped
     Quit,
   };
   Kind kind;

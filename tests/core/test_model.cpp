@@ -94,6 +94,16 @@ TEST_CASE("layer lookup suggests the closest paths") {
     CHECK(msg.find('\n') == std::string::npos);
   }
   CHECK_THROWS_AS(m->forward(torch::zeros({1, 1, 96, 96}), {"nope"}), Error);
+  // A short name is closest to the root module's empty path: it is never suggested.
+  try {
+    m->layer("x");
+    FAIL("no error");
+  } catch (const Error& e) {
+    const std::string msg = e.what();
+    CHECK(msg.find("closest: ") != std::string::npos);
+    CHECK(msg.find("closest: ,") == std::string::npos);
+    CHECK(msg.find(", ,") == std::string::npos);
+  }
 }
 
 TEST_CASE("clone is a deep copy with the same outputs") {
