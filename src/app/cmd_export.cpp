@@ -380,6 +380,7 @@ int cmd_export(int argc, const char* const* argv) {
     Json fj;
     fj["index"] = idx;
     fj["pts"] = frame.pts;
+    if (!frame.file.empty()) fj["file"] = frame.file;  // folders: path relative to the folder
     fj["source_size"] = {frame.width, frame.height};
     // The source pixels the map covers (cam_*.npy is at model input size): place it yourself
     // by mapping its [0, W_in] x [0, H_in] onto this box.

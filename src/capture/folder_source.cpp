@@ -61,6 +61,7 @@ class FolderSource final : public IndexedSource {
       Image img = load_image_rgb(path, m_decode);
       out.index = index;
       out.pts = 0.0;
+      out.file = m_files[index];
       out.width = img.width;
       out.height = img.height;
       out.rgb = std::move(img.pixels);

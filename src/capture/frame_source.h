@@ -20,6 +20,9 @@ struct Frame {
   double pts = 0.0;    // presentation time in seconds (video: relative to the first frame)
   int width = 0, height = 0;
   std::vector<uint8_t> rgb;  // width*height*3, row-major, top row first
+  // The image file the frame came from: for folders its path relative to the folder, for a
+  // single image its file name; "" for video, webcam and synthetic frames.
+  std::string file;
   bool valid() const { return index >= 0 && !rgb.empty(); }
 };
 

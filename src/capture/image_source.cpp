@@ -1,4 +1,6 @@
 // A single still image: one frame, index 0.
+#include <filesystem>
+
 #include "capture/sources.h"
 #include "util/error.h"
 #include "util/image_io.h"
@@ -11,6 +13,7 @@ class ImageSource final : public FrameSource {
   ImageSource(const std::string& path, const DecodeOptions& decode) {
     Image img = load_image_rgb(path, decode);
     m_frame.index = 0;
+    m_frame.file = std::filesystem::path(path).filename().string();
     m_frame.width = img.width;
     m_frame.height = img.height;
     m_frame.rgb = std::move(img.pixels);

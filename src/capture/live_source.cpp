@@ -69,6 +69,7 @@ class LiveSource final : public FrameSource {
     if (m_latest_seq == m_taken_seq || !m_latest.valid()) return false;
     m_taken_seq = m_latest_seq;
     out.index = m_latest.index;
+    out.file.clear();
     out.pts = m_latest.pts;
     out.width = m_latest.width;
     out.height = m_latest.height;

@@ -41,6 +41,7 @@ class SyntheticSource final : public FrameSource {
     // Reuses out.rgb's storage: a live loop that passes the same Frame never reallocates.
     m_world.render(static_cast<uint64_t>(index), out.rgb, nullptr);
     out.index = index;
+    out.file.clear();
     out.pts = static_cast<double>(index) / kFps;
     out.width = m_world.width();
     out.height = m_world.height();

@@ -208,6 +208,7 @@ class VideoSource final : public IndexedSource {
     std::shared_ptr<const Frame> f = std::move(m_result);
     if (!f) return false;
     out.index = f->index;
+    out.file.clear();
     out.pts = f->pts;
     out.width = f->width;
     out.height = f->height;

@@ -257,9 +257,15 @@ c10::ivalue::TupleElements TorchModel::run_inference(Compiled& c, const torch::T
   if (c.inference_checked) return run_fast();
   c.inference_checked = true;
   auto exact = run(c.taps, x);
-  auto out = run_fast();
-  if (agree(out, exact)) return out;
-  log::warn("the oneDNN copy of the model disagrees with its own graph; using ATen kernels");
+  c10::ivalue::TupleElements out;
+  try {
+    out = run_fast();
+    if (agree(out, exact)) return out;
+    log::warn("the oneDNN copy of the model disagrees with its own graph; using ATen kernels");
+  } catch (const c10::Error& e) {
+    log::warn("the oneDNN copy of the model fails (" + first_line(e.what()) +
+              "); using ATen kernels");
+  }
   c.inference = inference_graph(c.taps, m_module, m_device, /*onednn=*/false);
   out = run_fast();
   return agree(out, exact) ? out : exact;  // (a later call then runs the copy unchecked)
@@ -299,9 +305,15 @@ c10::ivalue::TupleElements TorchModel::run_split(Compiled& c, const torch::Tenso
     torch::NoGradGuard no_grad;
     exact = run(c.taps, x);
   }
-  auto out = run_cut();
-  if (agree(out, exact)) return out;
-  log::warn("the oneDNN copy of the model disagrees with its own graph; using ATen kernels");
+  c10::ivalue::TupleElements out;
+  try {
+    out = run_cut();
+    if (agree(out, exact)) return out;
+    log::warn("the oneDNN copy of the model disagrees with its own graph; using ATen kernels");
+  } catch (const c10::Error& e) {
+    log::warn("the oneDNN copy of the model fails (" + first_line(e.what()) +
+              "); using ATen kernels");
+  }
   c.split = split_at_tap(c.taps, m_module, m_optimization, m_device, /*onednn=*/false);
   out = run_cut();
   if (agree(out, exact)) return out;

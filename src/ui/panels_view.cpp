@@ -70,7 +70,10 @@ std::string timeline_label(const app::FrameResult* shown, int64_t wanted, int64_
   if (!shown || shown->frame_index != wanted)
     std::snprintf(buf + n, sizeof buf - static_cast<size_t>(n), "   (pending: frame %lld)",
                   static_cast<long long>(wanted));
-  return buf;
+  std::string label = buf;
+  // Folders: which file is on screen.
+  if (shown && shown->frame && !shown->frame->file.empty()) label += "   " + shown->frame->file;
+  return label;
 }
 
 ViewportGeometry draw_viewport(UiState& state, ActionQueue& actions, const PanelInputs& in) {
@@ -209,8 +212,10 @@ ViewportGeometry draw_viewport(UiState& state, ActionQueue& actions, const Panel
     if (shown_cls >= 0 && in.model && shown_cls < static_cast<int64_t>(in.model->labels.size()) &&
         in.model->labels[static_cast<size_t>(shown_cls)] != std::to_string(shown_cls))
       cls += " " + in.model->labels[static_cast<size_t>(shown_cls)];
-    std::snprintf(cap, sizeof cap, "frame %lld  %s @ %s  %s%s",
-                  static_cast<long long>(r->frame_index), r->params.method.c_str(),
+    const std::string file =
+        r->frame && !r->frame->file.empty() ? "  " + r->frame->file : std::string();
+    std::snprintf(cap, sizeof cap, "frame %lld%s  %s @ %s  %s%s",
+                  static_cast<long long>(r->frame_index), file.c_str(), r->params.method.c_str(),
                   r->params.layer.empty() ? "input" : r->params.layer.c_str(), cls.c_str(),
                   pending);
     dl->AddRectFilled(ImVec2(p0.x, p0.y), ImVec2(p0.x + ImGui::CalcTextSize(cap).x + 8, p0.y + 18),

@@ -6,6 +6,7 @@
 // independent computation (torchvision's Resize + CenterCrop arithmetic) gives.
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -213,4 +214,42 @@ TEST_CASE("maps sit over the pixels the model saw: export PNG and window overlay
       off += std::abs(int(window.pixels[i]) - int(exported.pixels[i])) > 1;
     CHECK(off <= 3L * 2 * (c.w + c.h));
   }
+}
+
+TEST_CASE("folder inputs say which file: summary.json and the window's timeline") {
+  TempDir dir("geometry_folder");
+  const std::string folder = dir.str("photos");
+  std::filesystem::create_directories(folder);
+  // Natural order: a.png, img2.png, img10.png (not the byte order img10 < img2).
+  const char* names[] = {"img10.png", "a.png", "img2.png"};
+  const char* order[] = {"a.png", "img2.png", "img10.png"};
+  for (int k = 0; k < 3; ++k) {
+    std::vector<uint8_t> px(static_cast<size_t>(40) * 30 * 3, static_cast<uint8_t>(60 * k));
+    write_png(folder + "/" + names[k], px.data(), 40, 30, 3);
+  }
+  const std::string out = dir.str("out");
+  auto r = test::camscope("export --input '" + folder + "' --overlay none --out '" + out + "'");
+  REQUIRE_MESSAGE(r.status == 0, r.output);
+  const Json summary = Json::parse(read_text_file(out + "/summary.json"));
+  const Json& frames = summary.at("frames");
+  REQUIRE(frames.size() == 3);
+  for (int k = 0; k < 3; ++k) {
+    CHECK(frames[k].at("index").get<int>() == k);
+    CHECK(frames[k].at("file").get<std::string>() == order[k]);
+  }
+  // A video has no file per frame.
+  const std::string clip = make_clip(dir, "c.mp4", 3, 10);
+  r = test::camscope("export --input '" + clip + "' --overlay none --out '" + dir.str("v") + "'");
+  REQUIRE_MESSAGE(r.status == 0, r.output);
+  const Json vs = Json::parse(read_text_file(dir.str("v") + "/summary.json"));
+  CHECK_FALSE(vs.at("frames").at(0).contains("file"));
+
+  // The window names the file on screen in the timeline.
+  Session s = view_script(dir, "folder", "wait_result\nseek 2\nwait_result\nprint_state\nquit\n",
+                          "--input '" + folder + "'");
+  REQUIRE_MESSAGE(s.run.status == 0, s.run.output);
+  REQUIRE(!s.states.empty());
+  const std::string timeline = s.states.back().at("timeline").get<std::string>();
+  INFO(timeline);
+  CHECK(timeline.find("img10.png") != std::string::npos);
 }
