@@ -787,6 +787,7 @@ void ViewSession::execute(const ScriptCommand& c) {
 Json ViewSession::state_json() const {
   Json j;
   const ui::UiState& s = m_state;
+  j["renderer"] = m_ctx->renderer();
   j["model"] = m_model ? m_model->path : "";
   if (m_model) {
     j["num_classes"] = m_model->labels.size();

@@ -10,9 +10,14 @@
 namespace camscope::gl {
 
 std::string foreign_llvm_in_global_scope() {
-  // The symbol llvmpipe's start-up calls first (through LLVMInitializeNativeTarget).
-  void* sym = ::dlsym(RTLD_DEFAULT, "LLVMInitializeX86Target");
-  if (!sym) sym = ::dlsym(RTLD_DEFAULT, "LLVMInitializeAArch64Target");
+  // The symbol llvmpipe's start-up calls first (through LLVMInitializeNativeTarget), looked up
+  // in the global scope only — what Mesa's libraries see. (RTLD_DEFAULT would also search this
+  // library's own local scope, where the launcher's RTLD_LOCAL LibTorch is, harmlessly.)
+  void* global = ::dlopen(nullptr, RTLD_NOW);
+  if (!global) return "";
+  void* sym = ::dlsym(global, "LLVMInitializeX86Target");
+  if (!sym) sym = ::dlsym(global, "LLVMInitializeAArch64Target");
+  ::dlclose(global);
   if (!sym) return "";
   Dl_info info{};
   if (!::dladdr(sym, &info) || !info.dli_fname) return "an unknown library";

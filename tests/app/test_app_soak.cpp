@@ -25,7 +25,8 @@ print_state
   // 90 frames while results trickle in at most every 300 ms: had the loop waited for the
   // worker, each frame would have taken >= 300 ms.
   // (The median, not the maximum: a shared CI machine can preempt any single frame.)
-  CHECK(f["p50_ms"].get<double>() < 20.0);
+  // Far below the 300 ms a waiting loop would take, with room for a loaded machine.
+  CHECK(f["p50_ms"].get<double>() < 150.0);
   // Playing moved the wanted frame far past what the worker could compute: stale frames were
   // dropped, not queued.
   const Json& st = s.states[1];

@@ -3,6 +3,7 @@
 // user-level actions of the UI: start, layer switch, grid order, target pick, video seek.
 #include <doctest/doctest.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <set>
 
@@ -296,4 +297,23 @@ TEST_CASE("bad scripts and options fail with one line") {
       test::view_script(dir, "shot", "frames 1\nscreenshot " + dir.str("exists.png") + "\n");
   CHECK(shot.run.status == 1);
   CHECK(shot.run.output.find("--force") != std::string::npos);
+}
+
+// Debian 13's LibTorch exports a private LLVM that crashes Mesa's llvmpipe when it is in the
+// global symbol scope; the camscope program loads LibTorch RTLD_LOCAL (app/launcher.cpp), so
+// it renders with llvmpipe at full speed, quietly, on every stack. (Test programs that link
+// LibTorch directly fall back to softpipe: render/llvm_guard.h.)
+TEST_CASE("the program renders with Mesa's llvmpipe, not the softpipe fallback") {
+  test::TempDir dir("view_renderer");
+  auto s = test::view_script(dir, "renderer", "print_state\n", "--input synthetic --frames 1");
+  require_ok(s, 1);
+  const std::string renderer = s.states[0]["renderer"].get<std::string>();
+  MESSAGE("renderer: " << renderer);
+  const char* forced = std::getenv("GALLIUM_DRIVER");
+  if (renderer.find("pipe") == std::string::npos || (forced && *forced)) {
+    MESSAGE("SKIPPED: not Mesa's software rasterizer, or GALLIUM_DRIVER is set");
+    return;
+  }
+  CHECK(renderer.find("llvmpipe") != std::string::npos);
+  CHECK(s.run.output.find("softpipe") == std::string::npos);
 }

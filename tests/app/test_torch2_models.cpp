@@ -74,7 +74,7 @@ TEST_CASE("TorchScript files saved by torch 2.x load and match eager PyTorch's G
     const std::string name = m.at("file").get<std::string>();
     INFO(name);
     const std::string out = dir.str("out_" + name);
-    auto r = camscope("export --model '" + host_dir + "/" + name + ".pt' --input '" + host_dir +
+    auto r = test::camscope("export --model '" + host_dir + "/" + name + ".pt' --input '" + host_dir +
                       "/input.png' --method gradcam --overlay none --out '" + out + "'");
     REQUIRE_MESSAGE(r.status == 0, r.output);
     const Json summary = Json::parse(read_text_file(out + "/summary.json"));

@@ -20,7 +20,7 @@ def gradcam(model, layer):
     acts = {}
     mod = dict(model.named_modules())[layer]
     h = mod.register_forward_hook(lambda m, i, o: acts.__setitem__("a", o))
-    logits = model(x)
+    logits = model(x.clone().requires_grad_(True))  # autograd through the frozen weights
     h.remove()
     target = int(logits[0].argmax())
     A = acts["a"]
