@@ -241,6 +241,22 @@ bool agree(const c10::ivalue::TupleElements& fast, const c10::ivalue::TupleEleme
   return true;
 }
 
+// Runs the oneDNN copy once against the exact outputs: true (and `out`) when it agrees; false,
+// with a warning, when it disagrees or throws (callers then rebuild it on ATen kernels).
+template <class Run>
+bool onednn_copy_agrees(Run&& run_copy, const c10::ivalue::TupleElements& exact,
+                        c10::ivalue::TupleElements& out) {
+  try {
+    out = run_copy();
+    if (agree(out, exact)) return true;
+    log::warn("the oneDNN copy of the model disagrees with its own graph; using ATen kernels");
+  } catch (const c10::Error& e) {
+    log::warn("the oneDNN copy of the model fails (" + first_line(e.what()) +
+              "); using ATen kernels");
+  }
+  return false;
+}
+
 c10::ivalue::TupleElements TorchModel::run_inference(Compiled& c, const torch::Tensor& x) {
   torch::NoGradGuard no_grad;
   auto run_fast = [&] {
@@ -258,14 +274,7 @@ c10::ivalue::TupleElements TorchModel::run_inference(Compiled& c, const torch::T
   c.inference_checked = true;
   auto exact = run(c.taps, x);
   c10::ivalue::TupleElements out;
-  try {
-    out = run_fast();
-    if (agree(out, exact)) return out;
-    log::warn("the oneDNN copy of the model disagrees with its own graph; using ATen kernels");
-  } catch (const c10::Error& e) {
-    log::warn("the oneDNN copy of the model fails (" + first_line(e.what()) +
-              "); using ATen kernels");
-  }
+  if (onednn_copy_agrees(run_fast, exact, out)) return out;
   c.inference = inference_graph(c.taps, m_module, m_device, /*onednn=*/false);
   out = run_fast();
   return agree(out, exact) ? out : exact;  // (a later call then runs the copy unchecked)
@@ -306,14 +315,7 @@ c10::ivalue::TupleElements TorchModel::run_split(Compiled& c, const torch::Tenso
     exact = run(c.taps, x);
   }
   c10::ivalue::TupleElements out;
-  try {
-    out = run_cut();
-    if (agree(out, exact)) return out;
-    log::warn("the oneDNN copy of the model disagrees with its own graph; using ATen kernels");
-  } catch (const c10::Error& e) {
-    log::warn("the oneDNN copy of the model fails (" + first_line(e.what()) +
-              "); using ATen kernels");
-  }
+  if (onednn_copy_agrees(run_cut, exact, out)) return out;
   c.split = split_at_tap(c.taps, m_module, m_optimization, m_device, /*onednn=*/false);
   out = run_cut();
   if (agree(out, exact)) return out;
