@@ -8,6 +8,7 @@ uniform sampler2D u_map;    // R32F, any resolution, covering the crop box
 uniform vec4 u_crop;        // the crop box (the pixels the model saw) in frame uv: x0, y0, x1, y1
 uniform float u_alpha;
 uniform float u_threshold;
+uniform float u_frame_gain;  // 1: the frame; 0: black (map-only view)
 
 void main() {
 #ifdef FRAME_TEXEL_EXACT
@@ -16,6 +17,9 @@ void main() {
   vec3 frame = texelFetch(u_frame, ivec2(gl_FragCoord.xy), 0).rgb;
 #else
   vec3 frame = texture(u_frame, uv).rgb;
+#endif
+#ifndef FRAME_ONLY
+  frame *= u_frame_gain;
 #endif
 #ifdef FRAME_ONLY
   // Alpha 0: mix(frame, heat, 0.0) is the frame.

@@ -31,6 +31,8 @@ const char* kViewHelp =
     "                 with the script\n"
     "  --settings     settings file (default $XDG_CONFIG_HOME/camscope/settings.json for\n"
     "                 windows; headless runs keep none unless given)\n"
+    "  --captures DIR where screenshots (S) and recordings (R) go (default $CAMSCOPE_CAPTURES,\n"
+    "                 else ~/Pictures/camscope); the status line shows each file's full path\n"
     "  --engine       fast (default): weights frozen and folded, oneDNN on the CPU before the\n"
     "                 tap; exact: the model's own ops (maps equal to eager PyTorch's)\n"
     "  --debug-worker-delay-ms N   slow the inference worker (tests of UI responsiveness;\n"
@@ -57,7 +59,7 @@ int cmd_view(int argc, const char* const* argv) {
   std::set<std::string> value_opts = {
       "input",     "frames", "screenshot", "size",     "model",   "model-config",
       "layer",     "method", "target",     "device",   "colormap", "alpha",
-      "threshold", "script", "settings",   "threads",  "engine",  "debug-worker-delay-ms", "debug-batch-delay-ms"};
+      "threshold", "script", "settings",   "threads", "captures",  "engine",  "debug-worker-delay-ms", "debug-batch-delay-ms"};
   value_opts.insert(kDecodeValueOpts.begin(), kDecodeValueOpts.end());
   Args args(argc, argv, value_opts,
             {"headless", "force", "help", "verbose", "play", "pause", "no-settings"});
@@ -75,6 +77,7 @@ int cmd_view(int argc, const char* const* argv) {
   opt.force = args.flag("force");
   opt.screenshot = args.get("screenshot");
   if (!opt.screenshot.empty()) check_writable(opt.screenshot, opt.force);
+  opt.captures = captures_dir(args.get("captures"));
   opt.script = args.get("script");
   if (!opt.script.empty() && !file_exists(opt.script))
     throw Error(opt.script + ": no such script file");

@@ -259,6 +259,12 @@ struct Pipeline::Impl {
   // Bumped by requests that stop a long computation in progress (not by playback seeks).
   uint64_t supersede_serial = 1;
 
+  // What the worker is doing for the viewer's "waiting" line: set before each computation,
+  // cleared after; the first computation of a model says that it prepares the model.
+  std::string activity;
+  Clock::time_point activity_since;
+  bool model_warm = false;  // a computation with the current model has finished
+
   // Long computations: progress of the newest, and Cancel.
   JobProgress job;
   uint64_t job_counter = 0;
@@ -865,6 +871,7 @@ void Pipeline::Impl::worker_loop() {
         continue;
       }
       model = std::move(m);
+      model_warm = false;
       ++model_generation;
       set_input_spec();
       info = describe(*model, model_generation);
@@ -919,6 +926,14 @@ void Pipeline::Impl::worker_loop() {
       const uint64_t sup = supersede_serial;
       job_params = resolved;
       bool by_user = false, cancelled = false;
+      activity = model_warm ? "computing " + p.method + " for frame " + std::to_string(index)
+                            : std::string("first result: preparing the model (") +
+                                  (opt.engine == "fast" ? "fast engine: freezing and folding the "
+                                                          "graph, "
+                                                        : "") +
+                                  "first run of every op), then " + p.method;
+      activity_since = Clock::now();
+      if (on_change) on_change();
       lk.unlock();
       const auto tj = Clock::now();
       std::shared_ptr<CacheEntry> e;
@@ -941,6 +956,8 @@ void Pipeline::Impl::worker_loop() {
             std::chrono::milliseconds(std::min(5, opt.worker_delay_ms - slept)));
       lk.lock();
       stats.worker_busy = false;
+      activity.clear();
+      if (model.get() == m) model_warm = true;
       finish_job(job_id, cancelled, by_user, ms_since(tj));
       if (cancelled) {
         ++stats.cancelled;
@@ -1187,6 +1204,14 @@ capture::SourceInfo Pipeline::source_info() const {
 capture::SourceState Pipeline::source_state() const {
   std::lock_guard<std::mutex> lk(m->mu);
   return m->source_state;
+}
+
+std::string Pipeline::activity() const {
+  std::lock_guard<std::mutex> lk(m->mu);
+  if (m->activity.empty()) return {};
+  char secs[32];
+  std::snprintf(secs, sizeof secs, " (%.1f s)", ms_since(m->activity_since) / 1000.0);
+  return m->activity + secs;
 }
 
 std::string Pipeline::status() const {

@@ -107,6 +107,9 @@ class Pipeline {
   uint64_t source_generation() const;  // changes when another input is opened
   capture::SourceState source_state() const;
   std::string status() const;  // last error or progress message ("" when fine)
+  // What the worker computes now, with the seconds it has taken so far, e.g. "first result:
+  // preparing the model (...), then gradcam (2.3 s)"; "" when idle.
+  std::string activity() const;
   PipelineStats stats() const;
 
  private:

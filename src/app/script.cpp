@@ -41,9 +41,9 @@ constexpr Arity kCommands[] = {
     {"open_model", 1, 1},
     {"open_input", 1, 1},
     {"sanity", 0, 1},
-    {"screenshot", 1, 1},
+    {"screenshot", 0, 1},
     {"save_overlay", 1, 1},
-    {"record_start", 1, 1},
+    {"record_start", 0, 1},
     {"record_stop", 0, 0},
     {"print_state", 0, 0},
     {"reset_frame_stats", 0, 0},
@@ -56,6 +56,13 @@ constexpr Arity kCommands[] = {
     {"retry", 0, 0},
     {"window_size", 2, 2},
     {"drag", 4, 4},
+    {"map_only", 1, 1},
+    {"channel_on_frame", 1, 1},
+    {"clip", 1, 1},
+    {"playback_wait", 1, 1},
+    {"browse", 1, 1},
+    {"browse_filter", 1, 1},
+    {"browse_open", 1, 1},
 };
 
 }  // namespace

@@ -11,7 +11,11 @@
 //   colormap NAME   alpha X   threshold X   zoom X   overlay on|off
 //   key NAME                   press a shortcut (space, left, right, [, ], m, g, t, s, f1...)
 //   open_model PATH   open_input SPEC   sanity [SECONDS|start]  (start: do not wait)
-//   screenshot PATH   record_start PATH   record_stop
+//   screenshot [PATH]   record_start [PATH]   record_stop   (no PATH: the captures folder)
+//   map_only on|off   channel_on_frame N|off   clip PERCENT (pixel-space maps; 0 = off)
+//   playback_wait on|off       playback waits for every result (on) or skips frames (off)
+//   browse DIR   browse_filter all|models|images|videos   browse_open NAME   (the file browser
+//                              of the Open dialog: list DIR, filter, open an entry by name)
 //   tab timings|stats|model|se|filters|sanity    show a tab of the details panel
 //   print_state   reset_frame_stats   print_frame_stats   quit
 // print_frame_stats reports, since reset_frame_stats: redraws, redraw bursts (by the reason

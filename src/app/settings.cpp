@@ -48,6 +48,11 @@ void load_settings(const std::string& path, ui::UiState& s, int* window_w, int* 
     s.params.grid_top_k = std::max(0, s.params.grid_top_k);
     get("speed", s.playback.speed);
     get("loop", s.playback.loop);
+    get("playback_wait", s.playback.wait);
+    get("map_only", s.map_only);
+    get("clip_percent", s.clip_percent);
+    s.clip_percent = std::clamp(s.clip_percent, 0.f, 50.f);
+    get("recent_folders", s.recent_folders);
     get("recent_models", s.recent_models);
     get("recent_inputs", s.recent_inputs);
     if (j.contains("layout")) {
@@ -85,6 +90,10 @@ void save_settings(const std::string& path, const ui::UiState& s, int window_w, 
   j["grid_top_k"] = s.params.grid_top_k;
   j["speed"] = s.playback.speed;
   j["loop"] = s.playback.loop;
+  j["playback_wait"] = s.playback.wait;
+  j["map_only"] = s.map_only;
+  j["clip_percent"] = s.clip_percent;
+  j["recent_folders"] = s.recent_folders;
   j["recent_models"] = s.recent_models;
   j["recent_inputs"] = s.recent_inputs;
   j["layout"] = {{"left_fraction", s.layout.left_fraction},

@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <deque>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -66,11 +67,21 @@ double cpu_seconds() {
          static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e-6;
 }
 
-std::string timestamped(const char* prefix, const char* ext) {
+std::string absolute_path(const std::string& p) {
+  std::error_code ec;
+  const std::filesystem::path a = std::filesystem::absolute(p, ec);
+  return ec ? p : a.lexically_normal().string();
+}
+
+// A new file name in `dir` (created when missing): PREFIX + date and time + EXT.
+std::string timestamped(const std::string& dir, const char* prefix, const char* ext) {
+  std::error_code ec;
+  if (!dir.empty()) std::filesystem::create_directories(dir, ec);
+  if (ec) throw Error("cannot create the captures folder " + dir + ": " + ec.message());
   char buf[64];
   std::time_t t = std::time(nullptr);
   std::strftime(buf, sizeof buf, "%Y%m%d_%H%M%S", std::localtime(&t));
-  std::string base = std::string(prefix) + buf;
+  std::string base = (std::filesystem::path(dir) / (std::string(prefix) + buf)).string();
   std::string path = base + ext;
   for (int i = 2; file_exists(path); ++i) path = base + "_" + std::to_string(i) + ext;
   return path;
@@ -131,6 +142,8 @@ class ViewSession {
 
   void refresh_model_info();
   void tick_playback(double dt);
+  std::string playback_note() const;
+  void remember_folder_of(const std::string& path);
   void sync_requests();
   void perform(const ui::Action& a, bool from_script);
   void run_script();
@@ -154,13 +167,14 @@ class ViewSession {
     bool playing = false, recording = false;
     capture::SourceState source_state = capture::SourceState::Ok;
     std::string status, message;
+    std::string activity;  // only before the first result: the waiting line's text
     uint64_t job_id = 0;  // a long computation's progress line
     int64_t job_done = 0;
     bool job_running = false, job_cancelled = false;
     auto tie() const {
       return std::tie(result_serial, sanity_generation, source_generation, model, wanted, playing,
-                      recording, source_state, status, message, job_id, job_done, job_running,
-                      job_cancelled);
+                      recording, source_state, status, message, activity, job_id, job_done,
+                      job_running, job_cancelled);
     }
     bool operator!=(const Shown& o) const { return tie() != o.tie(); }
   };
@@ -216,6 +230,11 @@ class ViewSession {
   uint64_t m_stats_first_result = 0;
   double m_ui_fps = 0, m_result_fps = 0;
   uint64_t m_last_result_serial = 0;
+  // Playback against slow results: frames skipped since play started, whether it is holding
+  // for a result (wait mode), and the last result seen while playing.
+  int64_t m_play_skipped = 0, m_play_last_index = -1;
+  uint64_t m_play_seen_serial = 0;
+  bool m_play_waiting = false, m_play_was_playing = false;
   Clock::time_point m_last_result_time = Clock::now();
 
   // Redraw scheduling and counters (exposed by print_state / print_frame_stats).
@@ -330,7 +349,9 @@ void ViewSession::refresh_model_info() {
       m_state.open_channel = -1;
       m_message = "opened " + info->path;
       remember_recent(m_state.recent_models, m_pending_model.empty() ? info->path : m_pending_model);
+      remember_folder_of(info->path);
       m_pending_model.clear();
+      m_state.show_open = false;  // the dialog's job is done
     }
     if (m_model) m_textures->update_filters(*m_model);
   }
@@ -343,22 +364,56 @@ void ViewSession::refresh_model_info() {
       m_sent_wanted = 0;
       m_message = "opened " + m_source.uri;
       remember_recent(m_state.recent_inputs, m_pending_input.empty() ? m_source.uri : m_pending_input);
+      remember_folder_of(m_pending_input.empty() ? m_source.uri : m_pending_input);
       m_pending_input.clear();
+      m_state.show_open = false;
     }
     m_source_generation = gen;
   }
 }
 
+// The folder of an opened file (or the opened folder itself) goes into the browser's recent
+// folders; webcams and synthetic inputs have none.
+void ViewSession::remember_folder_of(const std::string& path) {
+  std::error_code ec;
+  const std::filesystem::path p = std::filesystem::absolute(path, ec);
+  if (ec || !std::filesystem::exists(p, ec)) return;
+  const std::filesystem::path dir = std::filesystem::is_directory(p, ec) ? p : p.parent_path();
+  remember_recent(m_state.recent_folders, dir.lexically_normal().string());
+}
+
 void ViewSession::tick_playback(double dt) {
   ui::Playback& pb = m_state.playback;
   if (m_source.live || !m_source.seekable) return;
+  if (pb.playing && !m_play_was_playing) {  // a new run of playback: count afresh
+    m_play_skipped = 0;
+    m_play_last_index = -1;
+  }
+  m_play_was_playing = pb.playing;
+  m_play_waiting = false;
   if (pb.playing) {
+    // Frames passed over between two results shown while playing: playback skipped them.
+    const std::shared_ptr<const FrameResult> latest = m_pipeline->latest();
+    if (latest && latest->serial != m_play_seen_serial) {
+      m_play_seen_serial = latest->serial;
+      if (m_play_last_index >= 0 && latest->frame_index > m_play_last_index + 1 &&
+          latest->frame_index <= pb.wanted)
+        m_play_skipped += latest->frame_index - m_play_last_index - 1;
+      m_play_last_index = latest->frame_index;
+    }
+    if (pb.wait && !(latest && latest->frame_index == pb.wanted && m_pipeline->is_current(*latest))) {
+      m_play_waiting = true;  // hold the position until this frame's result is on screen
+      return;
+    }
     const double fps = m_source.fps > 0 ? m_source.fps : 30.0;
     pb.position += dt * fps * pb.speed;
+    // Waiting playback advances at most one frame per result: none is skipped.
+    if (pb.wait) pb.position = std::min(pb.position, static_cast<double>(pb.wanted) + 1.0);
     const int64_t n = m_source.frame_count;
     if (n > 0 && pb.position >= static_cast<double>(n)) {
       if (pb.loop) {
         pb.position = std::fmod(pb.position, static_cast<double>(n));
+        m_play_last_index = -1;
       } else {
         pb.position = static_cast<double>(n - 1);
         pb.playing = false;
@@ -368,6 +423,25 @@ void ViewSession::tick_playback(double dt) {
   } else {
     pb.position = static_cast<double>(pb.wanted);
   }
+}
+
+std::string ViewSession::playback_note() const {
+  const ui::Playback& pb = m_state.playback;
+  if (!playing_seekable()) return {};
+  const double fps = (m_source.fps > 0 ? m_source.fps : 30.0) * pb.speed;
+  char buf[200];
+  if (pb.wait) {
+    if (!m_play_waiting) return {};
+    std::snprintf(buf, sizeof buf,
+                  "waiting for each result (%.1f results/s; the video runs at %.3g fps)",
+                  m_result_fps, fps);
+  } else {
+    if (m_play_skipped <= 0) return {};
+    std::snprintf(buf, sizeof buf,
+                  "skipping frames to keep time: %lld skipped (%.1f results/s, video %.3g fps)",
+                  static_cast<long long>(m_play_skipped), m_result_fps, fps);
+  }
+  return buf;
 }
 
 void ViewSession::sync_requests() {
@@ -401,8 +475,9 @@ void ViewSession::save_overlay(const std::string& path) {
 }
 
 void ViewSession::screenshot(const std::string& path_in, bool from_script) {
-  const std::string path = path_in.empty() ? timestamped("camscope_", ".png") : path_in;
   try {
+    const std::string path = absolute_path(
+        path_in.empty() ? timestamped(m_opt.captures, "camscope_", ".png") : path_in);
     check_writable(path, m_opt.force);
     m_ctx->save_png(path);
     m_message = "screenshot written to " + path;
@@ -434,7 +509,8 @@ void ViewSession::toggle_record(const std::string& path_in, bool from_script) {
       log::note(m_message);
       return;
     }
-    const std::string path = path_in.empty() ? timestamped("camscope_", ".mp4") : path_in;
+    const std::string path = absolute_path(
+        path_in.empty() ? timestamped(m_opt.captures, "camscope_", ".mp4") : path_in);
     check_writable(path, m_opt.force);
     const ui::TextureView ov = m_textures->overlay();
     if (!ov) throw Error("nothing to record yet (no result on screen)");
@@ -729,6 +805,42 @@ void ViewSession::execute(const ScriptCommand& c) {
     m_state.zoom = static_cast<float>(std::clamp(parse_number(c), 1.0, 32.0));
   } else if (n == "overlay") {
     m_state.show_overlay = parse_on_off(c);
+  } else if (n == "map_only") {
+    m_state.map_only = parse_on_off(c);
+  } else if (n == "channel_on_frame") {
+    // channel_on_frame N: opens channel N and lays it over the frame; "off" goes back to the map.
+    if (a0 == "off") {
+      m_state.channel_on_frame = false;
+    } else {
+      m_state.open_channel = static_cast<int>(parse_integer(c));
+      m_state.channel_on_frame = true;
+    }
+  } else if (n == "browse") {
+    m_state.show_open = true;
+    m_state.browse_dir = a0;
+    m_state.browse_dirty = true;
+    ui::refresh_browser(m_state);
+  } else if (n == "browse_filter") {
+    try {
+      m_state.browse_filter = parse_browse_filter(a0);
+    } catch (const Error& e) {
+      throw Error(c.where() + ": " + e.what());
+    }
+    m_state.browse_dirty = true;
+    ui::refresh_browser(m_state);
+  } else if (n == "browse_open") {
+    ui::refresh_browser(m_state);
+    const auto& es = m_state.browse.entries;
+    const auto it = std::find_if(es.begin(), es.end(), [&](const BrowseEntry& e) { return e.name == a0; });
+    if (it == es.end())
+      throw Error(c.where() + ": '" + a0 + "' is not listed in " + m_state.browse.dir);
+    const BrowseEntry entry = *it;
+    ui::browse_activate(m_state, m_actions, entry);
+    ui::refresh_browser(m_state);
+  } else if (n == "playback_wait") {
+    m_state.playback.wait = parse_on_off(c);
+  } else if (n == "clip") {
+    m_state.clip_percent = static_cast<float>(std::clamp(parse_number(c), 0.0, 50.0));
   } else if (n == "key") {
     const int key = ui::shortcut_key(a0);
     if (key < 0) throw Error(c.where() + ": unknown key '" + a0 + "' (F1 lists the shortcuts)");
@@ -813,9 +925,18 @@ Json ViewSession::state_json() const {
   j["playing"] = s.playback.playing;
   j["speed"] = s.playback.speed;
   j["loop"] = s.playback.loop;
+  j["playback"] = {{"wait", s.playback.wait},
+                   {"waiting", m_play_waiting},
+                   {"skipped", m_play_skipped},
+                   {"note", playback_note()}};
   j["colormap"] = render::colormap_name(s.colormap);
   j["alpha"] = s.alpha;
   j["threshold"] = s.threshold;
+  j["map_only"] = s.map_only;
+  j["channel_on_frame"] = s.channel_on_frame;
+  j["clip_percent"] = s.clip_percent;
+  j["display"] = {{"clip_value", m_textures->shown_clip()},
+                  {"channel", m_textures->shown_channel()}};
   j["show_grid"] = s.show_grid;
   j["zoom"] = s.zoom;
   j["open_channel"] = s.open_channel;
@@ -835,6 +956,17 @@ Json ViewSession::state_json() const {
                  {"timeline_height", s.layout.timeline_height}};
   j["recent_models"] = s.recent_models;
   j["recent_inputs"] = s.recent_inputs;
+  {
+    Json entries = Json::array();
+    for (const BrowseEntry& e : s.browse.entries)
+      entries.push_back(e.kind == BrowseKind::Folder ? e.name + "/" : e.name);
+    j["browser"] = {{"dir", s.browse.dir},
+                    {"filter", browse_filter_name(s.browse_filter)},
+                    {"entries", entries},
+                    {"hidden", s.browse.hidden},
+                    {"error", s.browse.error},
+                    {"recent_folders", s.recent_folders}};
+  }
   j["clock_ms"] = std::chrono::duration<double, std::milli>(Clock::now() - m_start).count();
   const JobProgress job = m_pipeline->progress();
   j["progress"] = {{"id", job.id},           {"running", job.running},
@@ -899,7 +1031,9 @@ Json ViewSession::state_json() const {
                  {"seconds", m_recorder.duration()},
                  {"source_timed", m_rec_timed}};
   j["status"] = m_pipeline->status();
+  j["activity"] = m_pipeline->activity();
   j["message"] = m_message;
+  j["captures_dir"] = m_opt.captures;
   return j;
 }
 
@@ -950,6 +1084,9 @@ void ViewSession::fill_inputs() {
   m_in.status = m_pipeline->status();
   m_in.progress = m_pipeline->progress();
   m_in.message = &m_message;
+  m_in.captures = &m_opt.captures;
+  m_in.playback_note = playback_note();
+  m_in.activity = m_pipeline->activity();
   m_in.recording = m_recorder.active();
   m_in.recording_video_time = m_rec_timed;
   m_in.textures = m_textures.get();
@@ -988,6 +1125,7 @@ void ViewSession::check_changes() {
   now.source_state = m_pipeline->source_state();
   now.status = m_pipeline->status();
   now.message = m_message;
+  if (!m_textures->shown()) now.activity = m_pipeline->activity();
   const JobProgress job = m_pipeline->progress();
   now.job_id = job.id;
   now.job_done = job.done;
@@ -1000,6 +1138,8 @@ void ViewSession::check_changes() {
 
 double ViewSession::idle_timeout(Clock::time_point now) const {
   double t = kIdleWakeS;
+  // Before the first result the waiting line counts the seconds.
+  if (!m_shown.activity.empty()) t = std::min(t, 0.25);
   const double to_deadline = seconds_between(now, m_wait_deadline);
   switch (m_wait) {
     case Wait::Sleep:
@@ -1128,6 +1268,9 @@ void ViewSession::redraw(Clock::time_point t0) {
   }
   ui::DisplayOptions disp{m_state.colormap, m_state.alpha, m_state.threshold,
                           m_state.show_overlay};
+  disp.map_only = m_state.map_only;
+  disp.channel = m_state.channel_on_frame ? m_state.open_channel : -1;
+  disp.clip_percent = m_state.clip_percent;
   const bool redrawn = m_textures->update(m_result, disp);
   if (!m_pending_overlay.empty()) save_overlay(std::exchange(m_pending_overlay, {}));
 
@@ -1166,6 +1309,17 @@ void ViewSession::redraw(Clock::time_point t0) {
 }
 
 }  // namespace
+
+std::string captures_dir(const std::string& given) {
+  std::string dir = given;
+  if (dir.empty())
+    if (const char* env = std::getenv("CAMSCOPE_CAPTURES")) dir = env;
+  if (dir.empty()) {
+    const char* home = std::getenv("HOME");
+    dir = home && *home ? std::string(home) + "/Pictures/camscope" : "camscope-captures";
+  }
+  return absolute_path(dir);
+}
 
 int run_view(const ViewOptions& opt) {
   ViewSession session(opt);

@@ -23,6 +23,9 @@ struct ViewOptions {
   std::string script;         // --script FILE
   bool force = false;         // overwrite existing screenshot/record files
   std::string settings_file;  // "" = no persistence
+  // Where screenshots and recordings without a given name go (created on first use):
+  // --captures, else $CAMSCOPE_CAPTURES, else ~/Pictures/camscope. See captures_dir().
+  std::string captures;
   // CLI display overrides (applied over the settings file).
   std::string colormap;
   float alpha = -1.f;
@@ -33,5 +36,9 @@ struct ViewOptions {
 // Runs until the window closes, the script ends (quit) or `frames` are rendered. Returns the
 // exit status; user errors throw camscope::Error.
 int run_view(const ViewOptions& opt);
+
+// The captures folder for a --captures value ("" = $CAMSCOPE_CAPTURES, else
+// $HOME/Pictures/camscope, else ./camscope-captures), as an absolute path.
+std::string captures_dir(const std::string& given);
 
 }  // namespace camscope::app

@@ -1,5 +1,7 @@
 #include "render/colormap_pass.h"
 
+#include <algorithm>
+
 #include <cmath>
 #include <utility>
 
@@ -100,7 +102,8 @@ OverlayPass::Program::Program(gl::ProgramHandle p)
       range(prog.id()),
       alpha(glGetUniformLocation(prog.id(), "u_alpha")),
       threshold(glGetUniformLocation(prog.id(), "u_threshold")),
-      crop(glGetUniformLocation(prog.id(), "u_crop")) {
+      crop(glGetUniformLocation(prog.id(), "u_crop")),
+      frame_gain(glGetUniformLocation(prog.id(), "u_frame_gain")) {
   glUseProgram(prog.id());
   glUniform1i(glGetUniformLocation(prog.id(), "u_frame"), 0);
   glUniform1i(glGetUniformLocation(prog.id(), "u_map"), 1);
@@ -121,12 +124,13 @@ void OverlayPass::render(const FrameTexture& frame, const MapTexture& map, const
   if (!frame.id || !map.id) throw Error("overlay pass: missing frame or map texture");
   if (!(p.alpha >= 0.f && p.alpha <= 1.f)) throw Error("overlay alpha must be in [0, 1]");
   const bool exact = frame.width == target.width() && frame.height == target.height();
-  const Program& prog = m_programs[(exact ? 1 : 0) | (p.alpha == 0.f ? 2 : 0)];
+  const Program& prog = m_programs[(exact ? 1 : 0) | (p.alpha == 0.f && p.frame_gain >= 1.f ? 2 : 0)];
   glUseProgram(prog.prog.id());
   prog.range.set(p.range);
   glUniform1f(prog.alpha, p.alpha);
   glUniform1f(prog.threshold, p.threshold);
   if (prog.crop >= 0) glUniform4f(prog.crop, p.crop[0], p.crop[1], p.crop[2], p.crop[3]);
+  if (prog.frame_gain >= 0) glUniform1f(prog.frame_gain, std::clamp(p.frame_gain, 0.f, 1.f));
   bind_map(frame.id, GL_TEXTURE0, GL_LINEAR);
   bind_map(map.id, GL_TEXTURE1, GL_LINEAR);
   m_lut.bind(p.colormap, GL_TEXTURE2);

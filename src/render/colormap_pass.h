@@ -39,6 +39,9 @@ struct OverlayParams {
   // Where the map lies on the frame, in frame uv (x0, y0, x1, y1; row 0 = v 0): the crop box
   // of model::InputGeometry divided by the frame size. Outside it the frame is left as it is.
   std::array<float, 4> crop{0.f, 0.f, 1.f, 1.f};
+  // Weight of the frame under the map: 1 shows it, 0 paints it black (the map-only view, whose
+  // image keeps the frame's size and geometry so hover and crop box stay where they were).
+  float frame_gain = 1.f;
 };
 
 // Uploads the colormap into its LUT texture only when it changes.
@@ -91,7 +94,7 @@ class OverlayPass {
   struct Program {
     gl::ProgramHandle prog;
     RangeUniforms range;
-    GLint alpha = -1, threshold = -1, crop = -1;
+    GLint alpha = -1, threshold = -1, crop = -1, frame_gain = -1;
     explicit Program(gl::ProgramHandle p);
   };
   // Index: 1 = frame fetched texel by texel (else sampled bilinearly), 2 = frame only.

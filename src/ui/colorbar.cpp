@@ -9,14 +9,21 @@
 namespace camscope::ui {
 
 void draw_colorbar(ImDrawList* dl, float x, float y, float w, float h, render::Colormap map,
-                   float threshold, const app::FrameResult& r) {
+                   float threshold, const app::FrameResult& r, float clip, int channel) {
   constexpr int kSteps = 32;
   constexpr float kBarH = 10.f;
   const float bar_w = std::min(160.f, w * 0.4f);
   if (bar_w < 40.f || h < 60.f) return;
   const float x0 = x + 6.f, y0 = y + h - 22.f;
-  char text[96];
-  if (r.raw_lo <= r.raw_hi)
+  char text[160];
+  if (channel >= 0)
+    std::snprintf(text, sizeof text, "channel %d: its min .. max", channel);
+  else if (clip < 1.f && r.raw_lo <= r.raw_hi)
+    std::snprintf(text, sizeof text, "0 .. %.3g (values above: clipped)   raw [%.3g, %.3g]", clip,
+                  r.raw_lo, r.raw_hi);
+  else if (clip < 1.f)
+    std::snprintf(text, sizeof text, "0 .. %.3g (values above: clipped)", clip);
+  else if (r.raw_lo <= r.raw_hi)
     std::snprintf(text, sizeof text, "0 .. 1   raw [%.3g, %.3g]", r.raw_lo, r.raw_hi);
   else
     std::snprintf(text, sizeof text, "0 .. 1");

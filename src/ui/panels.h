@@ -46,6 +46,11 @@ struct PanelInputs {
   std::vector<std::string> methods;
   std::string status;                    // pipeline error or progress
   const std::string* message = nullptr;  // last app message (screenshot written...)
+  const std::string* captures = nullptr;  // the folder screenshots and recordings go to
+  // Playback slower than the video: what it does about it ("" = keeping up), e.g. "skipping
+  // frames: 23 skipped (results 8.1/s, video 30 fps)".
+  std::string playback_note;
+  std::string activity;  // what the worker computes now (Pipeline::activity)
   bool recording = false;
   bool recording_video_time = false;  // the clip follows the video's timestamps (else the clock)
   const ResultTextures* textures = nullptr;
@@ -75,7 +80,7 @@ void draw_timeline(UiState& state, ActionQueue& actions, const PanelInputs& in);
 void draw_channels(UiState& state, const PanelInputs& in);
 void draw_timings(const PanelInputs& in);
 void draw_inspect(UiState& state, ActionQueue& actions, const PanelInputs& in);
-void draw_open_dialog(UiState& state, ActionQueue& actions);
+void draw_open_dialog(UiState& state, ActionQueue& actions, const PanelInputs& in);
 void draw_help(UiState& state);
 
 // Keyboard shortcuts (F1 lists them). Keys are GLFW key codes (whatever ImGui's version
@@ -114,8 +119,11 @@ bool class_matches(const std::string& label, int64_t index, const std::string& f
 
 // The colorbar drawn over the viewport image's lower left corner (image rectangle x, y, w, h):
 // the colormap from 0 to 1 (the normalized map), the threshold, and the raw map's range.
+// `clip`: the map value that saturates the colormap (< 1: a pixel-space map's top percent is
+// clipped); `channel` >= 0: that channel (per-channel min-max) is shown instead of the map.
 void draw_colorbar(ImDrawList* dl, float x, float y, float w, float h, render::Colormap map,
-                   float threshold, const app::FrameResult& r);
+                   float threshold, const app::FrameResult& r, float clip = 1.f,
+                   int channel = -1);
 
 // The layer being explained: the chosen one, else the model's default.
 const std::string& selected_layer(const UiState& state, const PanelInputs& in);

@@ -25,15 +25,20 @@ const char* channels_placeholder(const app::FrameResult* r, bool current) {
 }
 
 void draw_channels(UiState& state, const PanelInputs& in) {
-  ImGui::SetNextItemWidth(110);
+  ImGui::AlignTextToFramePadding();
+  ImGui::TextUnformatted("sort");
+  ImGui::SameLine(0, 4);
+  ImGui::SetNextItemWidth(100);
   const char* sorts[] = {"index", "activation", "weight"};
   int s = static_cast<int>(state.params.grid_sort);
-  if (ImGui::Combo("sort", &s, sorts, 3)) state.params.grid_sort = static_cast<app::GridSort>(s);
+  if (ImGui::Combo("##sort", &s, sorts, 3)) state.params.grid_sort = static_cast<app::GridSort>(s);
   ImGui::SameLine();
-  ImGui::SetNextItemWidth(-40);
+  ImGui::TextUnformatted("top");
+  ImGui::SameLine(0, 4);
+  ImGui::SetNextItemWidth(-1);
   const app::FrameResult* r = in.result;
   const int total = r && !r->channel_mean.empty() ? static_cast<int>(r->channel_mean.size()) : 0;
-  ImGui::SliderInt("top", &state.params.grid_top_k, 0, std::max(1, total),
+  ImGui::SliderInt("##top", &state.params.grid_top_k, 0, std::max(1, total),
                    state.params.grid_top_k == 0 ? "all" : "%d");
   const TextureView tex = in.textures ? in.textures->grid() : TextureView{};
   const render::GridLayout& g = in.textures ? in.textures->grid_layout() : render::GridLayout{};
@@ -69,7 +74,13 @@ void draw_channels(UiState& state, const PanelInputs& in) {
   ImGui::Separator();
   // Pinned by channel index: the pipeline adds it to the grid when the ranking leaves it out.
   const auto it = std::find(r->grid_channels.begin(), r->grid_channels.end(), state.open_channel);
-  if (ImGui::SmallButton("close")) state.open_channel = -1;
+  if (ImGui::SmallButton("close")) {
+    state.open_channel = -1;
+    state.channel_on_frame = false;
+  }
+  ImGui::SameLine();
+  if (ImGui::SmallButton(state.channel_on_frame ? "show the map (F)" : "show on frame (F)"))
+    state.channel_on_frame = !state.channel_on_frame;
   ImGui::SameLine();
   if (it == r->grid_channels.end()) {
     ImGui::TextDisabled("channel %d is not in the current grid", state.open_channel);

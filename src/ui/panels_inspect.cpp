@@ -3,6 +3,8 @@
 #include <imgui.h>
 
 #include <algorithm>
+#include <vector>
+#include <cmath>
 #include <string>
 
 #include "ui/panels.h"
@@ -40,19 +42,64 @@ void row_text(const char* name, const std::string& v) {
   ImGui::TextUnformatted(v.c_str());
 }
 
-void histogram(const char* label, const app::Histogram& h) {
+// A histogram with its axes: value range under the bars, largest count beside them; counts
+// on a log scale on request (activations after a ReLU put most values in the first bin).
+void histogram(const char* label, const app::Histogram& h, bool log_counts) {
   if (h.counts.empty()) {
     ImGui::TextDisabled("%s: none for this method", label);
     return;
   }
+  static std::vector<float> shown;  // GL thread only; reused, so no allocation per frame
+  shown.assign(h.counts.begin(), h.counts.end());
+  float max_count = 0.f;
+  for (float& c : shown) {
+    max_count = std::max(max_count, c);
+    if (log_counts) c = std::log10(1.f + std::max(0.f, c));
+  }
   char overlay[128];
-  std::snprintf(overlay, sizeof overlay, "%s [%.3g, %.3g]", label, h.lo, h.hi);
+  std::snprintf(overlay, sizeof overlay, "%s%s", label, log_counts ? " (log counts)" : "");
   ImGui::PushID(label);
-  ImGui::PlotHistogram("##hist", h.counts.data(), static_cast<int>(h.counts.size()), 0, overlay,
-                       0.f, FLT_MAX, ImVec2(ImGui::GetContentRegionAvail().x, 70));
+  const float w = ImGui::GetContentRegionAvail().x;
+  ImGui::PlotHistogram("##hist", shown.data(), static_cast<int>(shown.size()), 0, overlay, 0.f,
+                       FLT_MAX, ImVec2(w, 70));
   ImGui::PopID();
+  // x axis: the value range of the bins; y: the largest bin.
+  char lo[32], hi[32];
+  std::snprintf(lo, sizeof lo, "%.3g", h.lo);
+  std::snprintf(hi, sizeof hi, "%.3g   max count %.0f", h.hi, max_count);
+  ImGui::TextDisabled("%s", lo);
+  ImGui::SameLine(std::max(ImGui::GetCursorPosX() + 8.f,
+                           ImGui::GetCursorPosX() + w - ImGui::CalcTextSize(hi).x - 8.f));
+  ImGui::TextDisabled("%s", hi);
   ImGui::TextDisabled("mean %.4g  std %.4g  dead channels %.1f%%", h.mean, h.std,
                       h.dead_fraction * 100.0);
+}
+
+// One SE block's gates as bars with axes: gate value 0..1 up, channel index across, and how
+// many channels the block shuts (< 0.1) or passes (> 0.9).
+void se_gate_bars(const std::string& path, const std::vector<float>& gates) {
+  ImGui::PushID(path.c_str());
+  const float axis_w = ImGui::CalcTextSize("1.0").x + 6.f;
+  const float w = std::max(40.f, ImGui::GetContentRegionAvail().x - axis_w);
+  ImGui::TextUnformatted(path.c_str());
+  const ImVec2 p = ImGui::GetCursorScreenPos();
+  ImGui::GetWindowDrawList()->AddText(p, ImGui::GetColorU32(ImGuiCol_TextDisabled), "1.0");
+  ImGui::GetWindowDrawList()->AddText(ImVec2(p.x, p.y + 56.f - ImGui::GetFontSize()),
+                                      ImGui::GetColorU32(ImGuiCol_TextDisabled), "0.0");
+  ImGui::SetCursorScreenPos(ImVec2(p.x + axis_w, p.y));
+  ImGui::PlotHistogram("##gates", gates.data(), static_cast<int>(gates.size()), 0, nullptr, 0.f,
+                       1.f, ImVec2(w, 56));
+  double mean = 0;
+  int shut = 0, open = 0;
+  for (float g : gates) {
+    mean += g;
+    shut += g < 0.1f;
+    open += g > 0.9f;
+  }
+  if (!gates.empty()) mean /= static_cast<double>(gates.size());
+  ImGui::TextDisabled("channel 0 .. %zu   mean gate %.3f   shut (<0.1) %d   open (>0.9) %d",
+                      gates.empty() ? size_t{0} : gates.size() - 1, mean, shut, open);
+  ImGui::PopID();
 }
 
 void draw_model_table(const app::ModelInfo& info) {
@@ -153,8 +200,9 @@ void draw_inspect(UiState& state, ActionQueue& actions, const PanelInputs& in) {
   if (ImGui::BeginTabItem("Stats", nullptr, tab_flag(state, "stats"))) {
     if (r) {
       ImGui::TextDisabled("%s", r->params.layer.c_str());
-      histogram("activation", r->activation_hist);
-      histogram("gradient", r->gradient_hist);
+      ImGui::Checkbox("log counts", &state.hist_log);
+      histogram("activation", r->activation_hist, state.hist_log);
+      histogram("gradient", r->gradient_hist, state.hist_log);
     }
     ImGui::EndTabItem();
   }
@@ -168,12 +216,7 @@ void draw_inspect(UiState& state, ActionQueue& actions, const PanelInputs& in) {
       ImGui::TextDisabled(in.result_current ? "no squeeze-excitation gates in this model"
                                             : "reading the gates...");
     } else {
-      for (const auto& [path, gates] : r->se_gates) {
-        ImGui::PushID(path.c_str());
-        ImGui::PlotHistogram("##gates", gates.data(), static_cast<int>(gates.size()), 0,
-                             path.c_str(), 0.f, 1.f, ImVec2(ImGui::GetContentRegionAvail().x, 56));
-        ImGui::PopID();
-      }
+      for (const auto& [path, gates] : r->se_gates) se_gate_bars(path, gates);
     }
     ImGui::EndTabItem();
   }

@@ -3,6 +3,8 @@
 #include <imgui.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <filesystem>
 
 #include "ui/panels.h"
 
@@ -151,7 +153,7 @@ ViewportGeometry draw_panels(UiState& state, ActionQueue& actions, const PanelIn
   geo.left_column = left_w;
   geo.right_column = right_w;
 
-  if (state.show_open) draw_open_dialog(state, actions);
+  if (state.show_open) draw_open_dialog(state, actions, in);
   if (state.show_help) draw_help(state);
   return geo;
 }
@@ -163,6 +165,8 @@ void draw_menu_bar(UiState& state, ActionQueue& actions, const PanelInputs& in) 
     if (ImGui::MenuItem("Screenshot", "S")) actions.push(Action::Kind::Screenshot);
     if (ImGui::MenuItem(in.recording ? "Stop recording" : "Record viewport (MP4)", "R"))
       actions.push(Action::Kind::ToggleRecord);
+    if (in.captures && !in.captures->empty())
+      ImGui::TextDisabled("captures go to %s", in.captures->c_str());
     ImGui::Separator();
     if (ImGui::MenuItem("Quit", "Ctrl+Q")) actions.push(Action::Kind::Quit);
     ImGui::EndMenu();
@@ -204,10 +208,141 @@ void draw_menu_bar(UiState& state, ActionQueue& actions, const PanelInputs& in) 
   ImGui::EndMainMenuBar();
 }
 
-void draw_open_dialog(UiState& state, ActionQueue& actions) {
-  ImGui::SetNextWindowSize(ImVec2(520, 0), ImGuiCond_Appearing);
+void refresh_browser(UiState& state) {
+  if (!state.browse_dirty) return;
+  if (state.browse_dir.empty() && !state.recent_folders.empty())
+    state.browse_dir = state.recent_folders.front();
+  state.browse = list_folder(state.browse_dir, state.browse_filter);
+  state.browse_dir = state.browse.dir;
+  state.browse_dirty = false;
+}
+
+void browse_activate(UiState& state, ActionQueue& actions, const BrowseEntry& entry) {
+  const std::string path = (std::filesystem::path(state.browse.dir) / entry.name).string();
+  switch (entry.kind) {
+    case BrowseKind::Folder:
+      state.browse_dir = path;
+      state.browse_dirty = true;
+      break;
+    case BrowseKind::Model:
+      state.open_model_text = path;
+      actions.push(Action::Kind::OpenModel, 0, path);
+      break;
+    case BrowseKind::Image:
+    case BrowseKind::Video:
+    case BrowseKind::Other:
+      state.open_input_text = path;
+      actions.push(Action::Kind::OpenInput, 0, path);
+      break;
+  }
+}
+
+namespace {
+
+std::string size_text(uintmax_t bytes) {
+  char buf[32];
+  if (bytes >= (uintmax_t{1} << 30))
+    std::snprintf(buf, sizeof buf, "%.1f GB", static_cast<double>(bytes) / (1 << 30));
+  else if (bytes >= (uintmax_t{1} << 20))
+    std::snprintf(buf, sizeof buf, "%.1f MB", static_cast<double>(bytes) / (1 << 20));
+  else if (bytes >= 1024)
+    std::snprintf(buf, sizeof buf, "%.0f kB", static_cast<double>(bytes) / 1024);
+  else
+    std::snprintf(buf, sizeof buf, "%ju B", bytes);
+  return buf;
+}
+
+const char* kind_tag(BrowseKind k) {
+  switch (k) {
+    case BrowseKind::Folder:
+      return "folder";
+    case BrowseKind::Model:
+      return "model";
+    case BrowseKind::Image:
+      return "image";
+    case BrowseKind::Video:
+      return "video";
+    case BrowseKind::Other:
+      return "";
+  }
+  return "";
+}
+
+// The browser under the two fields: where, filter, recent folders, then the folder's entries.
+void draw_browser(UiState& state, ActionQueue& actions) {
+  refresh_browser(state);
+  if (ImGui::Button("Up")) {
+    state.browse_dir = parent_folder(state.browse.dir);
+    state.browse_dirty = true;
+  }
+  ImGui::SameLine();
+  char dir[1024];
+  std::snprintf(dir, sizeof dir, "%s", state.browse_dir.c_str());
+  ImGui::SetNextItemWidth(-250.f);
+  if (ImGui::InputText("##browse_dir", dir, sizeof dir, ImGuiInputTextFlags_EnterReturnsTrue)) {
+    state.browse_dir = dir;
+    state.browse_dirty = true;
+  }
+  ImGui::SameLine();
+  ImGui::SetNextItemWidth(90);
+  if (ImGui::BeginCombo("##browse_filter", browse_filter_name(state.browse_filter))) {
+    for (BrowseFilter f :
+         {BrowseFilter::All, BrowseFilter::Models, BrowseFilter::Images, BrowseFilter::Videos})
+      if (ImGui::Selectable(browse_filter_name(f), f == state.browse_filter)) {
+        state.browse_filter = f;
+        state.browse_dirty = true;
+      }
+    ImGui::EndCombo();
+  }
+  ImGui::SameLine();
+  ImGui::SetNextItemWidth(-1);
+  if (ImGui::BeginCombo("##recent_folders", "recent folders")) {
+    if (state.recent_folders.empty()) ImGui::TextDisabled("none yet");
+    for (const std::string& f : state.recent_folders)
+      if (ImGui::Selectable(f.c_str())) {
+        state.browse_dir = f;
+        state.browse_dirty = true;
+      }
+    ImGui::EndCombo();
+  }
+  if (!state.browse.error.empty()) ImGui::TextColored(ImVec4(1, 0.5f, 0.3f, 1), "%s", state.browse.error.c_str());
+  ImGui::BeginChild("##entries", ImVec2(0, 240), true);
+  const BrowseEntry* clicked = nullptr;
+  for (const BrowseEntry& e : state.browse.entries) {
+    const bool folder = e.kind == BrowseKind::Folder;
+    const std::string label = folder ? e.name + "/" : e.name;
+    ImGui::PushID(e.name.c_str());
+    if (ImGui::Selectable(label.c_str(), false, ImGuiSelectableFlags_SpanAllColumns))
+      clicked = &e;
+    if (ImGui::IsItemHovered() && !folder)
+      ImGui::SetTooltip("click: open as %s", e.kind == BrowseKind::Model ? "the model" : "the input");
+    if (!folder) {
+      ImGui::SameLine(std::max(220.f, ImGui::GetWindowContentRegionMax().x - 150.f));
+      ImGui::TextDisabled("%-6s %10s", kind_tag(e.kind), size_text(e.size).c_str());
+    }
+    ImGui::PopID();
+  }
+  if (state.browse.entries.empty() && state.browse.error.empty())
+    ImGui::TextDisabled("nothing here to open (filter: %s)", browse_filter_name(state.browse_filter));
+  ImGui::EndChild();
+  if (state.browse.hidden > 0)
+    ImGui::TextDisabled("%zu other entries hidden (filter, dot files)", state.browse.hidden);
+  ImGui::SameLine();
+  if (ImGui::SmallButton("Refresh")) state.browse_dirty = true;
+  ImGui::SameLine();
+  if (ImGui::SmallButton("Open this folder as input")) {
+    state.open_input_text = state.browse.dir;
+    actions.push(Action::Kind::OpenInput, 0, state.browse.dir);
+  }
+  if (clicked) browse_activate(state, actions, BrowseEntry(*clicked));
+}
+
+}  // namespace
+
+void draw_open_dialog(UiState& state, ActionQueue& actions, const PanelInputs& in) {
+  ImGui::SetNextWindowSize(ImVec2(640, 0), ImGuiCond_Appearing);
   const ImVec2 disp = ImGui::GetIO().DisplaySize;
-  ImGui::SetNextWindowPos(ImVec2(disp.x * 0.5f, disp.y * 0.3f), ImGuiCond_Appearing,
+  ImGui::SetNextWindowPos(ImVec2(disp.x * 0.5f, disp.y * 0.12f), ImGuiCond_Appearing,
                           ImVec2(0.5f, 0));
   if (!ImGui::Begin("Open", &state.show_open, ImGuiWindowFlags_NoCollapse)) {
     ImGui::End();
@@ -225,20 +360,30 @@ void draw_open_dialog(UiState& state, ActionQueue& actions) {
     ImGui::SameLine();
     if ((ImGui::Button((std::string("Open##") + label).c_str()) || enter) && !text.empty())
       actions.push(kind, 0, text);
-    for (const std::string& r : recent) {
-      ImGui::PushID(r.c_str());
-      if (ImGui::Selectable(r.c_str())) {
-        text = r;
-        actions.push(kind, 0, r);
+    if (!recent.empty()) {
+      ImGui::SetNextItemWidth(-70.f);
+      if (ImGui::BeginCombo((std::string("##recent") + label).c_str(), "recent")) {
+        for (const std::string& r : recent) {
+          ImGui::PushID(r.c_str());
+          if (ImGui::Selectable(r.c_str())) {
+            text = r;
+            actions.push(kind, 0, r);
+          }
+          ImGui::PopID();
+        }
+        ImGui::EndCombo();
       }
-      ImGui::PopID();
     }
   };
   field("Model (TorchScript .pt)", state.open_model_text, state.recent_models,
         Action::Kind::OpenModel, "path/to/model.pt");
-  ImGui::Separator();
   field("Input", state.open_input_text, state.recent_inputs, Action::Kind::OpenInput,
         "image, folder, video, webcam:0, synthetic[:seed]");
+  // Where an open stands: "loading ...", or why it failed (the dialog stays open then).
+  if (!in.status.empty()) ImGui::TextColored(ImVec4(1.f, 0.6f, 0.3f, 1.f), "%s", in.status.c_str());
+  ImGui::Separator();
+  ImGui::TextUnformatted("Browse");
+  draw_browser(state, actions);
   ImGui::End();
 }
 

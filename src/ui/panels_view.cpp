@@ -78,7 +78,20 @@ std::string timeline_label(const app::FrameResult* shown, int64_t wanted, int64_
 
 ViewportGeometry draw_viewport(UiState& state, ActionQueue& actions, const PanelInputs& in) {
   ViewportGeometry geo;
-  // Display controls on one line.
+  // Display controls on one line, each label before its widget.
+  auto label = [](const char* text) {
+    ImGui::AlignTextToFramePadding();
+    ImGui::TextUnformatted(text);
+    ImGui::SameLine(0, 4);
+  };
+  // The next control group (about `w` pixels wide) on this line if it fits, else on the next:
+  // at 1280x720 the row wraps instead of running under the right column.
+  auto next = [](float w) {
+    const float right = ImGui::GetItemRectMax().x + ImGui::GetStyle().ItemSpacing.x;
+    const float limit = ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x;
+    if (right + w <= limit) ImGui::SameLine();
+  };
+  label("colormap");
   ImGui::SetNextItemWidth(90);
   const char* current = render::colormap_name(state.colormap);
   const ImVec2 combo = ImGui::GetCursorScreenPos();
@@ -91,15 +104,38 @@ ViewportGeometry draw_viewport(UiState& state, ActionQueue& actions, const Panel
       if (ImGui::Selectable(render::colormap_name(c), c == state.colormap)) state.colormap = c;
     ImGui::EndCombo();
   }
-  ImGui::SameLine();
-  ImGui::SetNextItemWidth(110);
-  ImGui::SliderFloat("alpha", &state.alpha, 0.f, 1.f, "%.2f");
-  ImGui::SameLine();
-  ImGui::SetNextItemWidth(110);
-  ImGui::SliderFloat("threshold", &state.threshold, 0.f, 1.f, "%.2f");
-  ImGui::SameLine();
+  next(140);
+  label("alpha");
+  ImGui::SetNextItemWidth(90);
+  ImGui::BeginDisabled(state.map_only);
+  ImGui::SliderFloat("##alpha", &state.alpha, 0.f, 1.f, "%.2f");
+  ImGui::EndDisabled();
+  next(170);
+  label("threshold");
+  ImGui::SetNextItemWidth(90);
+  ImGui::SliderFloat("##threshold", &state.threshold, 0.f, 1.f, "%.2f");
+  next(90);
   ImGui::Checkbox("overlay", &state.show_overlay);
-  ImGui::SameLine();
+  next(130);
+  ImGui::Checkbox("map only (V)", &state.map_only);
+  const app::FrameResult* shown = in.result;
+  if (shown && is_pixel_space_method(shown->params.method)) {
+    next(170);
+    label("clip top %");
+    ImGui::SetNextItemWidth(70);
+    ImGui::SliderFloat("##clip", &state.clip_percent, 0.f, 10.f, "%.1f");
+    if (ImGui::IsItemHovered())
+      ImGui::SetTooltip("pixel-space maps: the brightest %.1f %% of pixels saturate, so the rest\n"
+                        "is visible (Captum's visualizer clips the same way); 0 = off",
+                        state.clip_percent);
+  }
+  if (state.open_channel >= 0) {
+    next(220);
+    char ch[48];
+    std::snprintf(ch, sizeof ch, "channel %d on frame (F)", state.open_channel);
+    ImGui::Checkbox(ch, &state.channel_on_frame);
+  }
+  next(120);
   ImGui::Text("zoom %.1fx", state.zoom);
   if (state.zoom != 1.f) {
     ImGui::SameLine();
@@ -113,7 +149,17 @@ ViewportGeometry draw_viewport(UiState& state, ActionQueue& actions, const Panel
 
   const TextureView tex = in.textures ? in.textures->overlay() : TextureView{};
   if (!tex) {
-    ImGui::TextDisabled(in.status.empty() ? "waiting for the first result..." : in.status.c_str());
+    if (!in.status.empty()) {
+      ImGui::TextColored(ImVec4(1.f, 0.6f, 0.3f, 1.f), "%s", in.status.c_str());
+    } else if (!in.activity.empty()) {
+      // No fraction is known: a bar that fills every two seconds says the work goes on.
+      const float t = static_cast<float>(std::fmod(ImGui::GetTime() * 0.5, 1.0));
+      ImGui::ProgressBar(t, ImVec2(std::min(320.f, ImGui::GetContentRegionAvail().x), 0),
+                         "working");
+      ImGui::TextWrapped("%s", in.activity.c_str());
+    } else {
+      ImGui::TextDisabled("waiting for the first result...");
+    }
     return geo;
   }
   const ImVec2 avail = ImGui::GetContentRegionAvail();
@@ -214,15 +260,23 @@ ViewportGeometry draw_viewport(UiState& state, ActionQueue& actions, const Panel
       cls += " " + in.model->labels[static_cast<size_t>(shown_cls)];
     const std::string file =
         r->frame && !r->frame->file.empty() ? "  " + r->frame->file : std::string();
+    const int shown_channel = in.textures ? in.textures->shown_channel() : -1;
+    char what[64];
+    if (shown_channel >= 0)
+      std::snprintf(what, sizeof what, "channel %d", shown_channel);
+    else
+      std::snprintf(what, sizeof what, "%s", r->params.method.c_str());
     std::snprintf(cap, sizeof cap, "frame %lld%s  %s @ %s  %s%s",
-                  static_cast<long long>(r->frame_index), file.c_str(), r->params.method.c_str(),
+                  static_cast<long long>(r->frame_index), file.c_str(), what,
                   r->params.layer.empty() ? "input" : r->params.layer.c_str(), cls.c_str(),
                   pending);
     dl->AddRectFilled(ImVec2(p0.x, p0.y), ImVec2(p0.x + ImGui::CalcTextSize(cap).x + 8, p0.y + 18),
                       IM_COL32(0, 0, 0, 150));
     dl->AddText(ImVec2(p0.x + 4, p0.y + 2), IM_COL32(255, 255, 255, 255), cap);
-    if (state.show_overlay && state.alpha > 0.f && !r->map.empty())  // a heatmap is visible
-      draw_colorbar(dl, p0.x, p0.y, size.x, size.y, state.colormap, state.threshold, *r);
+    if (state.show_overlay && (state.alpha > 0.f || state.map_only) && !r->map.empty())
+      draw_colorbar(dl, p0.x, p0.y, size.x, size.y, state.colormap, state.threshold, *r,
+                    in.textures ? in.textures->shown_clip() : 1.f,
+                    in.textures ? in.textures->shown_channel() : -1);
     if (!r->error.empty()) {  // the whole message, wrapped to the image width
       const float wrap = std::max(40.f, size.x - 8.f);
       const ImVec2 ts = ImGui::CalcTextSize(r->error.c_str(), nullptr, false, wrap);
@@ -273,8 +327,18 @@ void draw_timeline(UiState& state, ActionQueue& actions, const PanelInputs& in) 
   ImGui::SameLine();
   ImGui::Checkbox("loop", &pb.loop);
   ImGui::SameLine();
+  ImGui::Checkbox("wait for results", &pb.wait);
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip("on: every frame is shown, playback slows to the model's pace\n"
+                      "off: playback keeps the video's time and skips frames the model\n"
+                      "cannot keep up with (the timeline says how many)");
+  ImGui::SameLine(0, 16);
   // What is on screen (frame and its timestamp); the frame asked for, when it differs, apart.
   ImGui::TextUnformatted(timeline_label(in.result, pb.wanted, count).c_str());
+  if (!in.playback_note.empty()) {
+    ImGui::SameLine();
+    ImGui::TextColored(ImVec4(1.f, 0.7f, 0.3f, 1.f), "%s", in.playback_note.c_str());
+  }
 
   // Frame-exact scrubbing: the slider works in frame indices, every value is a real frame.
   int64_t lo = 0;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <iterator>
 
 namespace camscope::ui {
 namespace {
@@ -10,6 +12,25 @@ double ms_since(Clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
 }
 }  // namespace
+
+float clip_value(const std::vector<float>& values, float percent, std::vector<float>& scratch) {
+  if (!(percent > 0.f) || values.empty()) return 1.f;
+  scratch.assign(values.begin(), values.end());
+  const double q = std::clamp(1.0 - percent / 100.0, 0.0, 1.0);
+  const size_t k = std::min(scratch.size() - 1,
+                            static_cast<size_t>(q * static_cast<double>(scratch.size() - 1) + 0.5));
+  std::nth_element(scratch.begin(), scratch.begin() + static_cast<std::ptrdiff_t>(k),
+                   scratch.end());
+  const float v = scratch[k];
+  // A map whose top values are all equal (or all zero) has nothing to clip.
+  return v > 1e-6f && std::isfinite(v) ? std::min(v, 1.f) : 1.f;
+}
+
+bool is_pixel_space_method(const std::string& m) {
+  static const char* kPixel[] = {"saliency", "gradxinput", "smoothgrad",
+                                 "intgrad",  "guidedbp",   "guidedgradcam"};
+  return std::any_of(std::begin(kPixel), std::end(kPixel), [&](const char* n) { return m == n; });
+}
 
 ResultTextures::ResultTextures() : m_bridge(gpu::make_texture_bridge()) {
   m_frame_tex.set_filter(GL_LINEAR);
@@ -23,6 +44,8 @@ bool ResultTextures::update(const std::shared_ptr<const app::FrameResult>& resul
   // The grid's colors depend on the colormap only: alpha, threshold and the overlay switch
   // leave it as it is.
   const bool grid_dirty = new_result || opt.colormap != m_options.colormap;
+  const bool clip_dirty = new_result || opt.clip_percent != m_options.clip_percent;
+  const bool channel_dirty = new_result || opt.channel != m_options.channel;
   m_options = opt;
   if (new_result) {
     const auto t0 = Clock::now();
@@ -77,11 +100,37 @@ bool ResultTextures::update(const std::shared_ptr<const app::FrameResult>& resul
 
   const auto t1 = Clock::now();
   const app::FrameResult& r = *m_shown;
+  if (clip_dirty)
+    m_clip_hi = m_have_map && is_pixel_space_method(r.params.method)
+                    ? clip_value(r.map.values, opt.clip_percent, m_clip_scratch)
+                    : 1.f;
+  if (channel_dirty) {
+    // The channel's tile of the grid (per-channel min-max, feature resolution), laid over the
+    // crop box like the map; bilinear upsampling as the overlay samples any map.
+    m_channel_shown = -1;
+    const auto it = std::find(r.grid_channels.begin(), r.grid_channels.end(), opt.channel);
+    if (opt.channel >= 0 && it != r.grid_channels.end() && !r.grid.empty()) {
+      const size_t pos = static_cast<size_t>(it - r.grid_channels.begin());
+      const size_t plane = static_cast<size_t>(r.grid.width) * r.grid.height;
+      if ((pos + 1) * plane <= r.grid.values.size()) {
+        m_channel_tex.ensure(r.grid.width, r.grid.height, GL_R32F);
+        m_channel_tex.upload_r32f(r.grid.values.data() + pos * plane);
+        m_channel_shown = opt.channel;
+      }
+    }
+  }
   m_overlay_rt.resize(r.frame->width, r.frame->height);
-  const gpu::BridgeTexture map_tex = m_bridge->texture(0);
+  const gpu::BridgeTexture bridge_map = m_bridge->texture(0);
+  const bool channel = m_channel_shown >= 0;
+  const render::MapTexture map_tex =
+      channel ? render::MapTexture{m_channel_tex.id(), m_channel_tex.width(), m_channel_tex.height()}
+              : render::MapTexture{bridge_map.id, bridge_map.width, bridge_map.height};
+  const bool heat = (m_have_map || channel) && opt.overlay;
   render::OverlayParams op;
   op.colormap = opt.colormap;
-  op.alpha = m_have_map && opt.overlay ? std::clamp(opt.alpha, 0.f, 1.f) : 0.f;
+  op.alpha = heat ? (opt.map_only ? 1.f : std::clamp(opt.alpha, 0.f, 1.f)) : 0.f;
+  op.frame_gain = heat && opt.map_only ? 0.f : 1.f;
+  op.range.hi = channel ? 1.f : m_clip_hi;
   op.threshold = opt.threshold;
   // The map covers the pixels the model saw, not the whole frame (center-crop models).
   const model::InputGeometry& g = r.geometry;
@@ -90,7 +139,7 @@ bool ResultTextures::update(const std::shared_ptr<const app::FrameResult>& resul
                static_cast<float>(g.x1 / g.src_w), static_cast<float>(g.y1 / g.src_h)};
   m_overlay_pass.render(
       render::FrameTexture{m_frame_tex.id(), m_frame_tex.width(), m_frame_tex.height()},
-      render::MapTexture{map_tex.id, map_tex.width, map_tex.height}, op, m_overlay_rt);
+      map_tex, op, m_overlay_rt);
   if (m_have_grid && grid_dirty) {
     const gpu::BridgeTexture g = m_bridge->texture(1);
     m_grid_rt.resize(g.width, g.height);

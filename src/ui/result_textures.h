@@ -5,6 +5,7 @@
 // changes, so an idle frame does no GL work here. GL thread only.
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "app/frame_result.h"
@@ -20,11 +21,28 @@ struct DisplayOptions {
   float alpha = 0.5f;
   float threshold = 0.f;
   bool overlay = true;
+  // Map-only view: the heatmap at full opacity on black, in the frame's geometry (hover, crop
+  // box and screenshots stay where they were).
+  bool map_only = false;
+  // A channel of the grid laid over the frame instead of the method's map (the Deep
+  // Visualization Toolbox's big unit view): its index, -1 = the map. Shown only while the
+  // result's grid holds it (an opened channel is pinned there).
+  int channel = -1;
+  // Pixel-space methods (saliency family): values above this top percentile of the map
+  // saturate, as Captum's visualizer clips outliers; 0 = the plain [0, 1] range.
+  float clip_percent = 0.f;
   bool operator==(const DisplayOptions& o) const {
     return colormap == o.colormap && alpha == o.alpha && threshold == o.threshold &&
-           overlay == o.overlay;
+           overlay == o.overlay && map_only == o.map_only && channel == o.channel &&
+           clip_percent == o.clip_percent;
   }
 };
+
+// The value of a map at which the top `percent` % of its values begin (the (100 - percent)th
+// percentile, nearest rank), or 1 when percent <= 0 or the map is empty. `scratch` is reused.
+float clip_value(const std::vector<float>& values, float percent, std::vector<float>& scratch);
+// Methods whose map is a pixel-space attribution (their few extreme pixels wash out the rest).
+bool is_pixel_space_method(const std::string& method);
 
 struct TextureView {
   GLuint id = 0;
@@ -51,6 +69,10 @@ class ResultTextures {
   const render::GridLayout& sanity_layout() const { return m_sanity_layout; }
   const render::GridLayout& grid_layout() const { return m_grid_layout; }
   const std::shared_ptr<const app::FrameResult>& shown() const { return m_shown; }
+  // What the overlay shows now: the map's value that saturates the colormap (< 1 when clipped)
+  // and the channel laid over the frame (-1: the method's map).
+  float shown_clip() const { return m_clip_hi; }
+  int shown_channel() const { return m_channel_shown; }
 
   double upload_ms() const { return m_upload_ms; }  // of the last update that uploaded
   double draw_ms() const { return m_draw_ms; }
@@ -70,7 +92,7 @@ class ResultTextures {
   std::unique_ptr<gpu::TextureBridge> m_bridge;
   render::OverlayPass m_overlay_pass;
   render::ColormapPass m_colormap_pass;
-  render::Texture2D m_frame_tex, m_filters_tex, m_sanity_tex;
+  render::Texture2D m_frame_tex, m_filters_tex, m_sanity_tex, m_channel_tex;
   render::GridLayout m_sanity_layout;
   uint64_t m_sanity_generation = ~0ull;
   render::RenderTarget m_overlay_rt, m_grid_rt;
@@ -81,6 +103,9 @@ class ResultTextures {
   uint64_t m_filters_generation = 0;
   bool m_have_map = false, m_have_grid = false;
   std::vector<uint8_t> m_rgb_scratch;
+  std::vector<float> m_clip_scratch, m_channel_scratch;
+  float m_clip_hi = 1.f;
+  int m_channel_shown = -1;
   double m_upload_ms = 0, m_draw_ms = 0;
   uint64_t m_bytes_to_gl = 0;
   long m_overlay_draws = 0, m_grid_draws = 0, m_frame_uploads = 0;

@@ -20,6 +20,8 @@ const std::vector<Shortcut>& shortcuts() {
       {GLFW_KEY_RIGHT_BRACKET, "]", "next layer"},
       {GLFW_KEY_M, "m", "cycle method"},
       {GLFW_KEY_G, "g", "show / hide the channel grid"},
+      {GLFW_KEY_V, "v", "map only / map over the frame"},
+      {GLFW_KEY_F, "f", "lay the opened channel over the frame / show the map"},
       {GLFW_KEY_T, "t", "lock / unlock the target class"},
       {GLFW_KEY_S, "s", "screenshot (PNG)"},
       {GLFW_KEY_R, "r", "start / stop recording the viewport (MP4)"},
@@ -106,6 +108,13 @@ void apply_shortcut(int key, UiState& state, ActionQueue& actions, const PanelIn
       break;
     case GLFW_KEY_C:
       actions.push(Action::Kind::Cancel);
+      break;
+    case GLFW_KEY_V:
+      state.map_only = !state.map_only;
+      break;
+    case GLFW_KEY_F:
+      // Needs an opened channel (click a tile); without one it stays the map.
+      state.channel_on_frame = !state.channel_on_frame && state.open_channel >= 0;
       break;
     case GLFW_KEY_F1:
       state.show_help = !state.show_help;

@@ -10,6 +10,7 @@
 
 #include "app/frame_result.h"
 #include "render/colormap.h"
+#include "util/browse.h"
 
 namespace camscope::ui {
 
@@ -29,6 +30,9 @@ struct Playback {
   float speed = 1.f;
   double position = 0;  // fractional frame index while playing
   int64_t wanted = 0;   // the frame to show (seekable sources)
+  // When results come slower than the video: false = keep time and skip frames (said in the
+  // timeline), true = wait for each frame's result (every frame shown, slower than real time).
+  bool wait = false;
 };
 
 struct UiState {
@@ -41,6 +45,10 @@ struct UiState {
   float alpha = 0.5f;
   float threshold = 0.f;
   bool show_overlay = true;
+  bool map_only = false;          // the heatmap alone on black (key V)
+  bool channel_on_frame = false;  // the opened channel laid over the frame instead of the map
+  float clip_percent = 2.f;       // pixel-space methods: the top 2 % saturate (0 = off)
+  bool hist_log = true;           // histograms: log10(1 + count), so the tails are visible
   float zoom = 1.f;            // 1 = fit
   float pan_x = 0, pan_y = 0;  // centre offset in frame pixels
 
@@ -59,7 +67,18 @@ struct UiState {
 
   std::vector<std::string> recent_models, recent_inputs;
   std::string open_model_text, open_input_text;
+
+  // The Open dialog's file browser: the folder shown (absolute; "" = start at the newest recent
+  // folder, else the working directory), its filter, folders that held opened files, and the
+  // listing, re-read when the folder or filter changes (browse_dirty) or on Refresh.
+  std::string browse_dir;
+  BrowseFilter browse_filter = BrowseFilter::All;
+  std::vector<std::string> recent_folders;
+  BrowseListing browse;
+  bool browse_dirty = true;
 };
+
+
 
 // A key press (or auto-repeat) as the window reported it: GLFW key code and modifier bits.
 struct KeyPress {
@@ -102,5 +121,11 @@ class ActionQueue {
  private:
   std::deque<Action> m_actions;
 };
+
+// Re-reads the browser's folder when it changed (ui/panels_layout.cpp).
+void refresh_browser(UiState& state);
+// What clicking an entry does: a folder is entered; a model or an input is put into its field
+// and opened (the dialog closes when the open succeeds).
+void browse_activate(UiState& state, ActionQueue& actions, const BrowseEntry& entry);
 
 }  // namespace camscope::ui
