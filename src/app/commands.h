@@ -23,5 +23,6 @@ int cmd_export(int argc, const char* const* argv);  // headless batch export
 int cmd_info(int argc, const char* const* argv);    // layer table
 int cmd_bench(int argc, const char* const* argv);   // per-stage timings
 int cmd_synth(int argc, const char* const* argv);   // synthetic scenes + labels.json
+int cmd_optvis(int argc, const char* const* argv);  // feature visualization
 
 }  // namespace camscope::app

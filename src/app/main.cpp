@@ -24,6 +24,7 @@ void print_usage() {
       "  camscope info   --model M [--json]    layer table\n"
       "  camscope bench  [options] [--frames N] [--json]   per-stage timings\n"
       "  camscope synth  --out DIR --count N [--seed S] [--size WxH]   synthetic scenes\n"
+      "  camscope optvis --out X.png (--layer L --channel C | --class K)   feature visualization\n"
       "\n"
       "common options: --model PATH --input SRC --layer PATH --method NAME --target top1|INDEX\n"
       "  --device auto|cpu|cuda --frames A:B --colormap NAME --alpha X --force\n"
@@ -46,6 +47,7 @@ extern "C" __attribute__((visibility("default"))) int camscope_main(int argc, ch
   else if (cmd == "info") fn = cmd_info;
   else if (cmd == "bench") fn = cmd_bench;
   else if (cmd == "synth") fn = cmd_synth;
+  else if (cmd == "optvis") fn = cmd_optvis;
   else if (cmd == "-h" || cmd == "--help" || cmd == "help") {
     print_usage();
     return 0;
@@ -56,7 +58,7 @@ extern "C" __attribute__((visibility("default"))) int camscope_main(int argc, ch
     fn = cmd_view;  // bare `camscope [--options]` opens the window
     skip = 1;
   } else {
-    std::fprintf(stderr, "camscope: unknown command '%s' (try: view, export, info, bench, synth)\n",
+    std::fprintf(stderr, "camscope: unknown command '%s' (try: view, export, info, bench, synth, optvis)\n",
                  camscope::printable(cmd).c_str());
     return 2;
   }

@@ -22,7 +22,9 @@ struct LayerInfo {
 
 // Guided: every ReLU-family op (relu, relu_, relu6, hardtanh(x, 0, max)) keeps its forward and
 // passes back relu(grad_out) * (x > 0) (DESIGN.md "guidedbp", taken literally: also above max).
-enum class ReluMode { Normal, Guided };
+// Normal: the model's own ReLUs. Guided: guided backprop's ReLU gradient. Redirected: feature
+// visualization's pass-through gradient for dead units (model/guided_relu.cpp).
+enum class ReluMode { Normal, Guided, Redirected };
 
 // How the rewritten graphs run. Exact: the model's own ops; maps match eager PyTorch to float
 // rounding of the same ops. Fast: parameters and buffers become constants, convolution + batch

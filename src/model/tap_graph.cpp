@@ -239,9 +239,8 @@ void inline_all(jit::Graph& g) {
   }
 }
 
-// Guided backprop: each ReLU-family op becomes camscope::guided_relu.
-void swap_guided_relu(const std::shared_ptr<jit::Graph>& g) {
-  const c10::Symbol guided = guided_relu_symbol();
+// Guided backprop / redirected ReLU: each ReLU-family op becomes the camscope op `guided`.
+void swap_guided_relu(const std::shared_ptr<jit::Graph>& g, c10::Symbol guided) {
   std::vector<std::pair<Node*, double>> swaps;
   const double inf = std::numeric_limits<double>::infinity();
   std::string inplace_left;
@@ -263,7 +262,8 @@ void swap_guided_relu(const std::shared_ptr<jit::Graph>& g) {
     return true;
   });
   if (!inplace_left.empty())
-    throw Error("guided backprop: an in-place " + inplace_left +
+    throw Error(std::string(guided == guided_relu_symbol() ? "guided backprop" : "redirected ReLU") +
+                ": an in-place " + inplace_left +
                 " could not be made functional in this model");
   for (auto& [n, hi] : swaps) {
     jit::WithInsertPoint guard(n);
@@ -312,7 +312,8 @@ TapGraph build_tap_graph(const torch::jit::Module& module, const std::vector<std
   jit::ConstantPropagation(g, /*ignore_custom_classes=*/true);
   jit::InplaceToFunctionalActivation(g);
   jit::RemoveTensorMutation(g);
-  if (mode == ReluMode::Guided) swap_guided_relu(g);
+  if (mode == ReluMode::Guided) swap_guided_relu(g, guided_relu_symbol());
+  if (mode == ReluMode::Redirected) swap_guided_relu(g, redirected_relu_symbol());
   drop_unneeded_copies(g, copies);
   jit::EliminateDeadCode(g);
 

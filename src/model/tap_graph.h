@@ -37,6 +37,9 @@ TapGraph build_tap_graph(const torch::jit::Module& module, const std::vector<std
 // Registers camscope::guided_relu(Tensor x, float max) -> Tensor: forward clamp(x, 0, max),
 // backward relu(grad) * (x > 0). Returns the op's symbol.
 c10::Symbol guided_relu_symbol();
+// camscope::redirected_relu(Tensor x, float max): forward as above, backward Lucent's redirected
+// ReLU gradient (feature visualization of dead units).
+c10::Symbol redirected_relu_symbol();
 
 }  // namespace camscope::model
 
