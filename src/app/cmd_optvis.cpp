@@ -36,6 +36,7 @@ const char* kOptvisHelp =
     "  --batch N        N images side by side           --diversity X  (with --batch, e.g. 1e2)\n"
     "  --l1 X --l2 X --tv X   penalties (default 0)      --redirect N  redirected-ReLU steps (16)\n"
     "  --start IMG      accentuate: start from this image instead of noise\n"
+    "  --engine fast|exact  fast (default): batch norm folded into convolutions\n"
     "  --device auto|cpu|cuda   --threads N   --json (objective per step, steps/s)   --force\n";
 
 double parse_double(const Args& a, const char* key, double def) {
@@ -54,7 +55,7 @@ int cmd_optvis(int argc, const char* const* argv) {
   Args args(argc, argv,
             {"out", "model", "model-config", "layer", "channel", "x", "y", "class", "steps", "lr",
              "size", "param", "seed", "batch", "diversity", "l1", "l2", "tv", "redirect", "start",
-             "device", "threads"},
+             "device", "threads", "engine"},
             {"help", "no-transforms", "json", "force", "verbose", "no-decorrelate"});
   if (args.flag("help")) {
     std::fputs(kOptvisHelp, stdout);
@@ -72,6 +73,12 @@ int cmd_optvis(int argc, const char* const* argv) {
   mo.config_path = args.get("model-config");
   mo.device = args.get("device", "auto");
   mo.threads = args.get_int("threads", 0);
+  const std::string engine = args.get("engine", "fast");
+  if (engine != "fast" && engine != "exact")
+    throw Error("--engine expects exact or fast, got '" + engine + "'");
+  // Fast: batch norms folded into the convolutions (fewer ops per step; ~1e-6 relative).
+  mo.optimization =
+      engine == "fast" ? model::GraphOptimization::Fast : model::GraphOptimization::Exact;
   const auto t_load = std::chrono::steady_clock::now();
   auto model = model::Model::load(mo);
 
@@ -123,7 +130,7 @@ int cmd_optvis(int argc, const char* const* argv) {
 
   const bool tty = isatty(2);
   const auto t0 = std::chrono::steady_clock::now();
-  auto result = explain::optimize(*model, req, [&](const explain::OptvisStep& s, const torch::Tensor&) {
+  auto result = explain::optimize(*model, req, [&](const explain::OptvisStep& s, const explain::OptvisImages&) {
     if (tty && (s.step % 8 == 0 || s.step == s.total)) {
       const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       std::fprintf(stderr, "\roptvis: step %d/%d  objective %.4g  %.1f steps/s   ", s.step, s.total,

@@ -138,6 +138,37 @@ struct SanityResult {
   double elapsed_ms = 0;
 };
 
+// Feature visualization of a unit of the model on screen (explain/optvis.h), asked for from
+// the window: a channel of a layer, or a class.
+struct OptvisParams {
+  std::string layer;    // channel objective: the layer ("" = the model's default)
+  int channel = -1;     // >= 0: that channel's mean activation
+  int64_t cls = -1;     // channel < 0: this class logit
+  int steps = 256;
+  int size = 128;
+  int batch = 1;        // > 1: that many images with a diversity term
+  bool accentuate = false;  // start from the frame on screen instead of noise
+  uint64_t seed = 0;
+  bool operator==(const OptvisParams& o) const {
+    return layer == o.layer && channel == o.channel && cls == o.cls && steps == o.steps &&
+           size == o.size && batch == o.batch && accentuate == o.accentuate && seed == o.seed;
+  }
+};
+
+// Its state for the panel: refined step by step while it runs (images every few steps).
+struct OptvisView {
+  bool running = false, cancelled = false, from_cache = false;
+  OptvisParams params;
+  std::string what;   // "features.block3 channel 3" or "class 5 (ring)"
+  std::string error;
+  int step = 0, total = 0;
+  double objective = 0;
+  int64_t frame_index = -1;  // accentuate: the frame it started from
+  HostMap images;            // [batch * 3, size, size] in [0, 1]: image b's R, G, B planes
+  int batch = 0;
+  double elapsed_ms = 0;
+};
+
 // The newest long computation of the worker (scorecam, smoothgrad, intgrad, the sanity check):
 // running, finished or stopped at a batch boundary. Shown in the viewport with a Cancel button.
 struct JobProgress {

@@ -7,6 +7,7 @@
 #include <functional>
 #include <cstdlib>
 #include <limits>
+#include <map>
 #include <mutex>
 #include <numeric>
 #include <thread>
@@ -20,6 +21,7 @@
 #include "explain/explain.h"
 #include "explain/host_stats.h"
 #include "explain/model_probe.h"
+#include "explain/optvis.h"
 #include "explain/sanity.h"
 #include "model/model.h"
 #include "model/preprocess.h"
@@ -237,6 +239,10 @@ struct Pipeline::Impl {
   std::shared_ptr<const ModelInfo> info;
   std::vector<std::string> gate_paths;  // squeeze-excitation gates of the model
   uint64_t model_generation = 1;
+  bool optvis_requested = false;
+  OptvisView optvis;
+  uint64_t optvis_generation = 0;
+  std::map<std::string, OptvisView> optvis_cache;  // finished runs, by optvis_key()
   bool sanity_requested = false;
   SanityResult sanity;
   uint64_t sanity_generation = 0;
@@ -428,6 +434,14 @@ struct Pipeline::Impl {
   void capture_loop();
   void worker_loop();
   void run_sanity_locked(std::unique_lock<std::mutex>& lk);
+  void run_optvis_locked(std::unique_lock<std::mutex>& lk);
+  std::string optvis_key(const OptvisParams& p, int64_t frame) const {
+    return std::to_string(model_generation) + "|" + p.layer + "|" + std::to_string(p.channel) +
+           "|" + std::to_string(p.cls) + "|" + std::to_string(p.steps) + "|" +
+           std::to_string(p.size) + "|" + std::to_string(p.batch) + "|" +
+           std::to_string(p.seed) + "|" +
+           (p.accentuate ? std::to_string(source_generation) + ":" + std::to_string(frame) : "");
+  }
   // Reads the squeeze-excitation gates (one extra forward pass) into e.
   void add_gates(model::Model& m, const torch::Tensor& x, CacheEntry& e);
   EntryPtr compute(model::Model& m, const capture::Frame& f, double decode_ms, const Prepared& pre,
@@ -817,6 +831,119 @@ void Pipeline::Impl::run_sanity_locked(std::unique_lock<std::mutex>& lk) {
   notify_result();
 }
 
+namespace {
+// [batch, 3, S, S] CPU float -> HostMap planes.
+void to_host_images(const torch::Tensor& imgs, HostMap& out) {
+  const torch::Tensor c = imgs.to(torch::kCPU, torch::kFloat).contiguous();
+  out.channels = static_cast<int>(c.size(0) * 3);
+  out.height = static_cast<int>(c.size(2));
+  out.width = static_cast<int>(c.size(3));
+  out.values.assign(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+}
+}  // namespace
+
+// Runs on the worker with the lock held on entry and exit; the optimization runs unlocked.
+void Pipeline::Impl::run_optvis_locked(std::unique_lock<std::mutex>& lk) {
+  optvis_requested = false;
+  const OptvisParams p = optvis.params;
+  std::shared_ptr<const FrameResult> r = result;
+  const int64_t frame = p.accentuate && r ? r->frame_index : -1;
+  const std::string key = optvis_key(p, frame);
+  if (auto it = optvis_cache.find(key); it != optvis_cache.end()) {
+    optvis = it->second;
+    optvis.from_cache = true;
+    ++optvis_generation;
+    notify_result();
+    return;
+  }
+  model::Model* m = model.get();
+  const uint64_t job_id = ++job_counter;
+  bool by_user = false;
+  lk.unlock();
+  OptvisView out = optvis;
+  const auto t0 = Clock::now();
+  bool cancelled = false;
+  try {
+    explain::OptvisRequest req;
+    if (p.channel >= 0) {
+      req.objective = explain::OptvisRequest::Objective::Channel;
+      req.layer = p.layer;
+      req.channel = p.channel;
+    } else {
+      req.objective = explain::OptvisRequest::Objective::Class;
+      req.cls = p.cls;
+    }
+    req.steps = p.steps;
+    req.size = p.size;
+    req.batch = p.batch;
+    req.diversity = p.batch > 1 ? 20.0 : 0.0;
+    req.seed = p.seed;
+    if (p.accentuate && r && r->frame && r->frame->valid())
+      req.init = torch::from_blob(const_cast<uint8_t*>(r->frame->rgb.data()),
+                                  {r->frame->height, r->frame->width, 3}, torch::kUInt8)
+                     .permute({2, 0, 1})
+                     .to(torch::kFloat)
+                     .div(255.0);
+    const explain::Progress progress =
+        job_progress(job_id, "optvis", frame, supersede_serial, &by_user);
+    auto res = explain::optimize(*m, req, [&](const explain::OptvisStep& st,
+                                              const explain::OptvisImages& images) {
+      // The panel gets new images every 8 steps (and the last): copying them is cheap, but
+      // the panel's upload and redraw are not free at every step.
+      const bool send = st.step % 8 == 0 || st.step == st.total;
+      HostMap host;
+      if (send) to_host_images(images(), host);
+      {
+        std::lock_guard<std::mutex> g(mu);
+        optvis.step = st.step;
+        optvis.total = st.total;
+        optvis.objective = st.objective;
+        if (send) {
+          optvis.images = std::move(host);
+          optvis.batch = p.batch;
+        }
+        ++optvis_generation;
+      }
+      // Cancel (or quitting) stops it; newer map requests wait for it to finish.
+      bool go = true;
+      {
+        std::lock_guard<std::mutex> g(mu);
+        go = !stop && cancel_job != job_id;
+        if (cancel_job == job_id) by_user = true;
+      }
+      if (go) progress(st.step, st.total, "steps");
+      return go;
+    });
+    to_host_images(res.images, out.images);
+    out.batch = p.batch;
+    out.step = out.total = p.steps;
+    out.objective = res.objectives.empty() ? 0 : res.objectives.back();
+  } catch (const explain::Cancelled&) {
+    cancelled = true;
+  } catch (const std::exception& e) {
+    std::string msg = e.what();
+    out.error = msg.substr(0, msg.find('\n'));
+  }
+  out.running = false;
+  out.elapsed_ms = ms_since(t0);
+  lk.lock();
+  finish_job(job_id, cancelled, by_user, out.elapsed_ms);
+  if (cancelled) {
+    ++stats.cancelled;
+    optvis.running = false;
+    optvis.cancelled = true;  // keeps the images and step it reached
+  } else {
+    out.frame_index = frame;
+    optvis = out;
+    if (out.error.empty()) {
+      if (optvis_cache.size() >= 32) optvis_cache.erase(optvis_cache.begin());
+      optvis_cache[key] = out;
+    }
+  }
+  ++optvis_generation;
+  notify_result();
+}
+
 void Pipeline::Impl::worker_loop() {
   std::unique_lock<std::mutex> lk(mu);
   uint64_t seen_req = 0, seen_frame = 0;
@@ -824,6 +951,7 @@ void Pipeline::Impl::worker_loop() {
   while (!stop) {
     cv_worker.wait(lk, [&] {
       return stop || task_pending || has_pending_model || (sanity_requested && result) ||
+             optvis_requested ||
              req_serial != seen_req || frame_serial != seen_frame;
     });
     if (stop) break;
@@ -845,6 +973,10 @@ void Pipeline::Impl::worker_loop() {
     }
     if (sanity_requested && !has_pending_model && result && result->frame) {
       run_sanity_locked(lk);
+      continue;
+    }
+    if (optvis_requested && !has_pending_model && model) {
+      run_optvis_locked(lk);
       continue;
     }
     seen_req = req_serial;
@@ -1156,7 +1288,7 @@ void Pipeline::cancel() {
   std::lock_guard<std::mutex> lk(m->mu);
   if (!m->job.running) return;
   m->cancel_job = m->job.id;
-  if (m->job.method != "sanity") {
+  if (m->job.method != "sanity" && m->job.method != "optvis") {
     m->hold = true;
     m->hold_params = m->job_params;
   }
@@ -1166,6 +1298,38 @@ void Pipeline::retry() {
   std::lock_guard<std::mutex> lk(m->mu);
   m->hold = false;
   m->bump_request();
+}
+
+void Pipeline::run_optvis(const OptvisParams& params) {
+  std::lock_guard<std::mutex> lk(m->mu);
+  OptvisView v;
+  v.params = params;
+  v.running = true;
+  v.total = params.steps;
+  const std::vector<std::string>& labels = m->info ? m->info->labels : std::vector<std::string>{};
+  if (params.channel >= 0) {
+    const std::string layer = params.layer.empty() && m->info ? m->info->default_layer : params.layer;
+    v.what = layer + " channel " + std::to_string(params.channel);
+  } else {
+    v.what = "class " + std::to_string(params.cls);
+    if (params.cls >= 0 && params.cls < static_cast<int64_t>(labels.size()))
+      v.what += " (" + labels[static_cast<size_t>(params.cls)] + ")";
+  }
+  if (params.accentuate) v.what += ", from the frame";
+  m->optvis = std::move(v);
+  m->optvis_requested = true;
+  ++m->optvis_generation;
+  m->cv_worker.notify_all();
+}
+
+OptvisView Pipeline::optvis() const {
+  std::lock_guard<std::mutex> lk(m->mu);
+  return m->optvis;
+}
+
+uint64_t Pipeline::optvis_generation() const {
+  std::lock_guard<std::mutex> lk(m->mu);
+  return m->optvis_generation;
 }
 
 void Pipeline::run_sanity() {

@@ -102,6 +102,13 @@ class Pipeline {
   SanityResult sanity() const;
   uint64_t sanity_generation() const;  // changes whenever sanity() does
 
+  // Feature visualization on the worker (after the current work), refined step by step and
+  // cached per (model, params, frame when accentuating). Cancel() stops it within a step. While
+  // it runs the worker computes no maps (the viewport says so).
+  void run_optvis(const OptvisParams& params);
+  OptvisView optvis() const;
+  uint64_t optvis_generation() const;  // changes whenever optvis() does
+
   std::shared_ptr<const ModelInfo> model_info() const;
   capture::SourceInfo source_info() const;
   uint64_t source_generation() const;  // changes when another input is opened

@@ -61,6 +61,10 @@ constexpr Arity kCommands[] = {
     {"clip", 1, 1},
     {"playback_wait", 1, 1},
     {"browse", 1, 1},
+    {"optvis", 2, 3},
+    {"wait_optvis", 0, 1},
+    {"save_optvis", 0, 1},
+    {"optvis_settings", 3, 4},
     {"browse_filter", 1, 1},
     {"browse_open", 1, 1},
 };

@@ -13,6 +13,9 @@
 //   open_model PATH   open_input SPEC   sanity [SECONDS|start]  (start: do not wait)
 //   screenshot [PATH]   record_start [PATH]   record_stop   (no PATH: the captures folder)
 //   map_only on|off   channel_on_frame N|off   clip PERCENT (pixel-space maps; 0 = off)
+//   optvis channel N [STEPS] | optvis class K [STEPS]   feature visualization (Visualize tab)
+//   optvis_settings SIZE BATCH on|off [SEED]   (on: accentuate, start from the frame)
+//   wait_optvis [SECONDS]   save_optvis [PATH]
 //   playback_wait on|off       playback waits for every result (on) or skips frames (off)
 //   browse DIR   browse_filter all|models|images|videos   browse_open NAME   (the file browser
 //                              of the Open dialog: list DIR, filter, open an entry by name)

@@ -124,7 +124,7 @@ class ViewSession {
   int run();
 
  private:
-  enum class Wait { None, Frames, Result, Sanity, FirstResult, Sleep, File, Mouse, Progress, Idle };
+  enum class Wait { None, Frames, Result, Sanity, Optvis, FirstResult, Sleep, File, Mouse, Progress, Idle };
   // Why the next redraw happens (the first reason since the last redraw).
   enum class Why { None, Start, Input, Result, State, Script, Playback, TextCursor };
   static const char* why_name(Why w);
@@ -150,6 +150,7 @@ class ViewSession {
   bool script_waiting();
   void execute(const ScriptCommand& c);
   void screenshot(const std::string& path, bool from_script);
+  void save_optvis(const std::string& path, bool from_script);
   void save_overlay(const std::string& path);
   void toggle_record(const std::string& path, bool from_script);
   void record_tick(bool redrawn);
@@ -162,6 +163,7 @@ class ViewSession {
   // What the panels show that can change without an input event; compared each loop turn.
   struct Shown {
     uint64_t result_serial = 0, sanity_generation = 0, source_generation = 0;
+    uint64_t optvis_generation = 0;
     const ModelInfo* model = nullptr;
     int64_t wanted = -1;  // -1 while playing: results, not the clock, redraw playback
     bool playing = false, recording = false;
@@ -172,7 +174,7 @@ class ViewSession {
     int64_t job_done = 0;
     bool job_running = false, job_cancelled = false;
     auto tie() const {
-      return std::tie(result_serial, sanity_generation, source_generation, model, wanted, playing,
+      return std::tie(result_serial, sanity_generation, optvis_generation, source_generation, model, wanted, playing,
                       recording, source_state, status, message, activity, job_id, job_done,
                       job_running, job_cancelled);
     }
@@ -193,6 +195,7 @@ class ViewSession {
   capture::SourceInfo m_source;
   uint64_t m_source_generation = 0;
   uint64_t m_sanity_generation = ~0ull;
+  uint64_t m_optvis_generation = ~0ull;
   ViewParams m_sent_params;
   int64_t m_sent_wanted = -1;
   std::string m_message;
@@ -474,6 +477,24 @@ void ViewSession::save_overlay(const std::string& path) {
   log::note("overlay written to " + path);
 }
 
+void ViewSession::save_optvis(const std::string& path_in, bool from_script) {
+  try {
+    const OptvisView v = m_pipeline->optvis();
+    std::vector<uint8_t> rgb;
+    const int w = ui::optvis_atlas(v, rgb);
+    if (w == 0) throw Error("no feature visualization to save yet");
+    const std::string path = absolute_path(
+        path_in.empty() ? timestamped(m_opt.captures, "camscope_optvis_", ".png") : path_in);
+    check_writable(path, m_opt.force);
+    write_png(path, rgb.data(), w, v.images.height, 3);
+    m_message = "feature visualization written to " + path;
+    log::note(m_message);
+  } catch (const Error& e) {
+    if (from_script) throw;
+    m_message = e.what();
+  }
+}
+
 void ViewSession::screenshot(const std::string& path_in, bool from_script) {
   try {
     const std::string path = absolute_path(
@@ -610,6 +631,19 @@ void ViewSession::perform(const ui::Action& a, bool from_script) {
     case K::RunSanity:
       m_pipeline->run_sanity();
       break;
+    case K::RunOptvis: {
+      OptvisParams p = m_state.optvis;
+      p.channel = static_cast<int>(a.value);
+      p.layer = p.channel >= 0 ? ui::selected_layer(m_state, m_in) : std::string();
+      p.cls = m_result ? m_result->target : std::max<int64_t>(0, m_state.params.target);
+      if (p.channel < 0 && p.cls < 0) p.cls = 0;
+      m_state.optvis = p;
+      m_pipeline->run_optvis(p);
+      break;
+    }
+    case K::SaveOptvis:
+      save_optvis(a.text, from_script);
+      break;
     case K::Quit:
       m_quit = true;
       break;
@@ -657,6 +691,13 @@ bool ViewSession::script_waiting() {
       if (m_pipeline->sanity().running) {
         if (Clock::now() > m_wait_deadline)
           throw Error(m_wait_cmd->where() + ": sanity check timed out");
+        return true;
+      }
+      break;
+    case Wait::Optvis:
+      if (m_pipeline->optvis().running) {
+        if (Clock::now() > m_wait_deadline)
+          throw Error(m_wait_cmd->where() + ": feature visualization timed out");
         return true;
       }
       break;
@@ -837,6 +878,35 @@ void ViewSession::execute(const ScriptCommand& c) {
     const BrowseEntry entry = *it;
     ui::browse_activate(m_state, m_actions, entry);
     ui::refresh_browser(m_state);
+  } else if (n == "optvis") {
+    // optvis channel N [STEPS] | optvis class K [STEPS]: the Visualize tab's buttons.
+    if (c.args.size() < 2 || (a0 != "channel" && a0 != "class"))
+      throw Error(c.where() + ": optvis expects 'channel N [STEPS]' or 'class K [STEPS]'");
+    const int64_t v = parse_integer(c, 1);
+    if (c.args.size() > 2) m_state.optvis.steps = static_cast<int>(std::clamp<int64_t>(parse_integer(c, 2), 1, 100000));
+    if (a0 == "class") {
+      m_state.params.target = v;
+      m_state.optvis.channel = -1;
+      OptvisParams p = m_state.optvis;
+      p.cls = v;
+      m_pipeline->run_optvis(p);
+    } else {
+      m_state.open_channel = static_cast<int>(v);
+      perform({ui::Action::Kind::RunOptvis, v, {}}, true);
+    }
+    m_state.select_tab = "visualize";
+    m_state.select_tab_frames = 3;
+    m_state.show_grid = true;
+  } else if (n == "wait_optvis") {
+    wait_for(Wait::Optvis, c.args.empty() ? 300.0 : parse_number(c));
+  } else if (n == "save_optvis") {
+    perform({ui::Action::Kind::SaveOptvis, 0, a0}, true);
+  } else if (n == "optvis_settings") {
+    // optvis_settings SIZE BATCH ACCENTUATE(on|off) [SEED]
+    m_state.optvis.size = static_cast<int>(std::clamp<int64_t>(parse_integer(c, 0), 8, 1024));
+    m_state.optvis.batch = static_cast<int>(std::clamp<int64_t>(parse_integer(c, 1), 1, 8));
+    m_state.optvis.accentuate = c.args.size() > 2 && c.args[2] == "on";
+    if (c.args.size() > 3) m_state.optvis.seed = static_cast<uint64_t>(parse_integer(c, 3));
   } else if (n == "playback_wait") {
     m_state.playback.wait = parse_on_off(c);
   } else if (n == "clip") {
@@ -882,7 +952,7 @@ void ViewSession::execute(const ScriptCommand& c) {
     std::printf("%s\n", frame_stats_json().dump().c_str());
     std::fflush(stdout);
   } else if (n == "tab") {
-    static const char* kTabs[] = {"timings", "stats", "model", "se", "filters", "sanity"};
+    static const char* kTabs[] = {"timings", "stats", "model", "se", "filters", "sanity", "visualize"};
     if (std::none_of(std::begin(kTabs), std::end(kTabs), [&](const char* t) { return a0 == t; }))
       throw Error(c.where() + ": unknown tab '" + a0 +
                   "' (timings, stats, model, se, filters, sanity)");
@@ -1034,6 +1104,15 @@ Json ViewSession::state_json() const {
   j["activity"] = m_pipeline->activity();
   j["message"] = m_message;
   j["captures_dir"] = m_opt.captures;
+  {
+    const OptvisView v = m_pipeline->optvis();
+    j["optvis"] = {{"running", v.running},     {"cancelled", v.cancelled},
+                   {"from_cache", v.from_cache}, {"what", v.what},
+                   {"error", v.error},         {"step", v.step},
+                   {"total", v.total},         {"objective", v.objective},
+                   {"batch", v.batch},         {"size", v.images.width},
+                   {"elapsed_ms", v.elapsed_ms}};
+  }
   return j;
 }
 
@@ -1081,6 +1160,12 @@ void ViewSession::fill_inputs() {
     m_sanity_generation = sg;
     m_textures->update_sanity(m_in.sanity, sg, m_state.colormap);
   }
+  const uint64_t og = m_pipeline->optvis_generation();
+  if (og != m_optvis_generation) {
+    m_in.optvis = m_pipeline->optvis();
+    m_optvis_generation = og;
+    m_textures->update_optvis(m_in.optvis, og);
+  }
   m_in.status = m_pipeline->status();
   m_in.progress = m_pipeline->progress();
   m_in.message = &m_message;
@@ -1117,6 +1202,7 @@ void ViewSession::check_changes() {
   const std::shared_ptr<const FrameResult> r = m_pipeline->latest();
   now.result_serial = r ? r->serial : 0;
   now.sanity_generation = m_pipeline->sanity_generation();
+  now.optvis_generation = m_pipeline->optvis_generation();
   now.source_generation = m_pipeline->source_generation();
   now.model = m_pipeline->model_info().get();
   now.playing = m_state.playback.playing;
@@ -1146,6 +1232,7 @@ double ViewSession::idle_timeout(Clock::time_point now) const {
     case Wait::Result:
     case Wait::FirstResult:
     case Wait::Sanity:
+    case Wait::Optvis:
       t = std::min(t, to_deadline);
       break;
     case Wait::File:
@@ -1279,6 +1366,8 @@ void ViewSession::redraw(Clock::time_point t0) {
   ui::handle_shortcuts(m_state, m_actions, m_in, m_keys);
   m_keys.clear();
   m_geo = ui::draw_panels(m_state, m_actions, m_in);
+  if (std::exchange(m_state.optvis_pending, false))
+    m_actions.push(ui::Action::Kind::RunOptvis, m_state.optvis.channel);
   // Settling frames after an input often draw exactly what is on screen already: ImGui's draw
   // data is compared with the last drawn frame's and nothing is drawn or presented then. A
   // changed texture, a damaged window or a pending screenshot always draws.

@@ -198,7 +198,7 @@ OptvisResult optimize(model::Model& model, const OptvisRequest& req,
   if (!res.layer.empty()) taps.push_back(res.layer);
   res.objectives.reserve(static_cast<size_t>(req.steps));
 
-  auto images_now = [&] {
+  const OptvisImages images_now = [&] {
     torch::NoGradGuard ng;
     return optvis_image(param, req.param, req.decorrelate, req.size).to(torch::kCPU).contiguous();
   };
@@ -260,7 +260,7 @@ OptvisResult optimize(model::Model& model, const OptvisRequest& req,
       auto denom = (m2.sqrt() / std::sqrt(bc2)).add_(eps);
       param = param - (req.lr / bc1) * m1 / denom;
     }
-    if (callback && !callback(OptvisStep{step + 1, req.steps, value}, images_now()))
+    if (callback && !callback(OptvisStep{step + 1, req.steps, value}, images_now))
       throw Cancelled();
   }
   res.images = images_now();

@@ -48,9 +48,11 @@ struct OptvisStep {
   int step = 0, total = 0;  // steps done of total
   double objective = 0;     // the unit's value at this step (without penalties or diversity)
 };
-// Called after every step with the current images [batch, 3, size, size] in [0, 1] (CPU,
-// detached). Returning false stops at once: optimize() then throws Cancelled.
-using OptvisCallback = std::function<bool(const OptvisStep&, const torch::Tensor& images)>;
+// Called after every step; `images()` computes the current images [batch, 3, size, size] in
+// [0, 1] (CPU, detached) when the caller wants them (a panel every few steps), so a step does
+// not pay for them otherwise. Returning false stops at once: optimize() then throws Cancelled.
+using OptvisImages = std::function<torch::Tensor()>;
+using OptvisCallback = std::function<bool(const OptvisStep&, const OptvisImages& images)>;
 
 struct OptvisResult {
   torch::Tensor images;            // [batch, 3, size, size] float32 in [0, 1] on the CPU

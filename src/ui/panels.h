@@ -42,6 +42,7 @@ struct PanelInputs {
   capture::SourceState source_state = capture::SourceState::Ok;
   app::PipelineStats stats;
   app::SanityResult sanity;
+  app::OptvisView optvis;
   app::JobProgress progress;  // the worker's newest long computation
   std::vector<std::string> methods;
   std::string status;                    // pipeline error or progress

@@ -82,6 +82,16 @@ void draw_channels(UiState& state, const PanelInputs& in) {
   if (ImGui::SmallButton(state.channel_on_frame ? "show the map (F)" : "show on frame (F)"))
     state.channel_on_frame = !state.channel_on_frame;
   ImGui::SameLine();
+  if (ImGui::SmallButton("visualize")) {  // what it looks for: the Visualize tab
+    state.select_tab = "visualize";
+    state.select_tab_frames = 3;
+    // The request goes through the app like the tab's own button.
+    state.optvis.channel = state.open_channel;
+    state.optvis_pending = true;
+  }
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip("feature visualization: an image optimized to excite this channel");
+  ImGui::SameLine();
   if (it == r->grid_channels.end()) {
     ImGui::TextDisabled("channel %d is not in the current grid", state.open_channel);
     return;

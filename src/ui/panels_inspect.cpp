@@ -102,6 +102,65 @@ void se_gate_bars(const std::string& path, const std::vector<float>& gates) {
   ImGui::PopID();
 }
 
+// Feature visualization: what the opened channel (or the target class) responds to, refined
+// step by step by the worker, with its settings, progress, Cancel and Save.
+void draw_optvis(UiState& state, ActionQueue& actions, const PanelInputs& in) {
+  app::OptvisParams& p = state.optvis;
+  ImGui::AlignTextToFramePadding();
+  ImGui::TextUnformatted("steps");
+  ImGui::SameLine(0, 4);
+  ImGui::SetNextItemWidth(90);
+  ImGui::SliderInt("##ov_steps", &p.steps, 16, 1024);
+  ImGui::SameLine();
+  ImGui::TextUnformatted("size");
+  ImGui::SameLine(0, 4);
+  ImGui::SetNextItemWidth(70);
+  ImGui::SliderInt("##ov_size", &p.size, 32, 256);
+  ImGui::SameLine();
+  ImGui::TextUnformatted("images");
+  ImGui::SameLine(0, 4);
+  ImGui::SetNextItemWidth(60);
+  ImGui::SliderInt("##ov_batch", &p.batch, 1, 4);
+  ImGui::Checkbox("start from the frame (accentuate)", &p.accentuate);
+  const app::OptvisView& v = in.optvis;
+  ImGui::BeginDisabled(v.running);
+  const bool have_channel = state.open_channel >= 0;
+  if (ImGui::Button(have_channel ? "Visualize the opened channel" : "open a channel first") &&
+      have_channel)
+    actions.push(Action::Kind::RunOptvis, state.open_channel);
+  ImGui::SameLine();
+  if (ImGui::Button("Visualize the target class")) actions.push(Action::Kind::RunOptvis, -1);
+  ImGui::EndDisabled();
+  if (v.what.empty()) {
+    ImGui::TextDisabled("pick a channel in the grid (click a tile), then Visualize");
+    return;
+  }
+  if (v.running) {
+    char text[96];
+    std::snprintf(text, sizeof text, "step %d/%d  objective %.3g", v.step, v.total, v.objective);
+    ImGui::ProgressBar(v.total > 0 ? static_cast<float>(v.step) / v.total : 0.f,
+                       ImVec2(std::min(240.f, ImGui::GetContentRegionAvail().x * 0.7f), 0), text);
+    ImGui::SameLine();
+    if (ImGui::SmallButton("Cancel##optvis")) actions.push(Action::Kind::Cancel);
+  } else if (v.cancelled) {
+    ImGui::TextDisabled("cancelled at step %d/%d", v.step, v.total);
+  } else if (!v.error.empty()) {
+    ImGui::TextColored(ImVec4(1, 0.4f, 0.3f, 1), "%s", v.error.c_str());
+  } else {
+    ImGui::TextDisabled("%d steps, objective %.3g (%s%.1f s)", v.total, v.objective,
+                        v.from_cache ? "cached; " : "", v.elapsed_ms / 1000.0);
+  }
+  ImGui::TextUnformatted(v.what.c_str());
+  const TextureView t = in.textures ? in.textures->optvis() : TextureView{};
+  if (t) {
+    const ImVec2 av = ImGui::GetContentRegionAvail();
+    const float k = std::max(0.1f, std::min(av.x / t.width, (av.y - 28.f) / t.height));
+    ImGui::Image(reinterpret_cast<ImTextureID>(static_cast<intptr_t>(t.id)),
+                 ImVec2(t.width * k, t.height * k));
+    if (!v.running && ImGui::SmallButton("Save PNG")) actions.push(Action::Kind::SaveOptvis);
+  }
+}
+
 void draw_model_table(const app::ModelInfo& info) {
   const ImGuiTableFlags tf = ImGuiTableFlags_RowBg | ImGuiTableFlags_ScrollY |
                              ImGuiTableFlags_Resizable | ImGuiTableFlags_BordersInnerV;
@@ -231,6 +290,10 @@ void draw_inspect(UiState& state, ActionQueue& actions, const PanelInputs& in) {
       const float s = std::max(0.1f, std::min(av.x / f.width, av.y / f.height));
       ImGui::Image(tex_id(f.id), ImVec2(f.width * s, f.height * s));
     }
+    ImGui::EndTabItem();
+  }
+  if (ImGui::BeginTabItem("Visualize", nullptr, tab_flag(state, "visualize"))) {
+    draw_optvis(state, actions, in);
     ImGui::EndTabItem();
   }
   if (ImGui::BeginTabItem("Sanity", nullptr, tab_flag(state, "sanity"))) {

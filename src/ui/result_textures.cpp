@@ -204,6 +204,41 @@ void ResultTextures::update_sanity(const app::SanityResult& sanity, uint64_t gen
   m_sanity_tex.upload_rgb8(m_rgb_scratch.data());
 }
 
+void ResultTextures::update_optvis(const app::OptvisView& view, uint64_t generation) {
+  if (generation == m_optvis_generation) return;
+  m_optvis_generation = generation;
+  const app::HostMap& m = view.images;
+  if (m.empty() || view.batch <= 0 || m.channels != view.batch * 3) {
+    if (!view.running) m_optvis_tex.reset();  // keep the last images while a new run starts
+    return;
+  }
+  m_rgb_scratch.clear();
+  optvis_atlas(view, m_rgb_scratch);
+  const int W = view.batch * m.width + (view.batch - 1) * 4;
+  m_optvis_tex.ensure(W, m.height, GL_RGB8);
+  m_optvis_tex.upload_rgb8(m_rgb_scratch.data());
+}
+
+TextureView ResultTextures::optvis() const {
+  if (!m_optvis_tex.id()) return {};
+  return {m_optvis_tex.id(), m_optvis_tex.width(), m_optvis_tex.height()};
+}
+
+int optvis_atlas(const app::OptvisView& view, std::vector<uint8_t>& rgb) {
+  const app::HostMap& m = view.images;
+  if (m.empty() || view.batch <= 0) return 0;
+  const int S = m.width, H = m.height, B = view.batch;
+  const int W = B * S + (B - 1) * 4;
+  rgb.assign(static_cast<size_t>(W) * H * 3, 128);
+  for (int b = 0; b < B; ++b)
+    for (int y = 0; y < H; ++y)
+      for (int x = 0; x < S; ++x)
+        for (int c = 0; c < 3; ++c)
+          rgb[(static_cast<size_t>(y) * W + b * (S + 4) + x) * 3 + c] = static_cast<uint8_t>(
+              std::clamp(m.at(b * 3 + c, y, x), 0.f, 1.f) * 255.f + 0.5f);
+  return W;
+}
+
 TextureView ResultTextures::sanity_maps() const {
   if (!m_sanity_tex.id()) return {};
   return {m_sanity_tex.id(), m_sanity_tex.width(), m_sanity_tex.height()};

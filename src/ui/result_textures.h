@@ -41,6 +41,9 @@ struct DisplayOptions {
 // The value of a map at which the top `percent` % of its values begin (the (100 - percent)th
 // percentile, nearest rank), or 1 when percent <= 0 or the map is empty. `scratch` is reused.
 float clip_value(const std::vector<float>& values, float percent, std::vector<float>& scratch);
+// The feature visualizations side by side as RGB8 (4 grey pixels apart): returns the width
+// (the height is the images'), 0 when there are none.
+int optvis_atlas(const app::OptvisView& view, std::vector<uint8_t>& rgb);
 // Methods whose map is a pixel-space attribution (their few extreme pixels wash out the rest).
 bool is_pixel_space_method(const std::string& method);
 
@@ -61,6 +64,10 @@ class ResultTextures {
   // sanity_layout(), when a new sanity result arrives (generation changed).
   void update_sanity(const app::SanityResult& sanity, uint64_t generation,
                      render::Colormap colormap);
+
+  // The feature visualizations of `view` side by side (4 px apart), when generation changed.
+  void update_optvis(const app::OptvisView& view, uint64_t generation);
+  TextureView optvis() const;
 
   TextureView overlay() const;  // frame + heatmap (frame-sized)
   TextureView grid() const;     // colored channel atlas
@@ -92,7 +99,8 @@ class ResultTextures {
   std::unique_ptr<gpu::TextureBridge> m_bridge;
   render::OverlayPass m_overlay_pass;
   render::ColormapPass m_colormap_pass;
-  render::Texture2D m_frame_tex, m_filters_tex, m_sanity_tex, m_channel_tex;
+  render::Texture2D m_frame_tex, m_filters_tex, m_sanity_tex, m_channel_tex, m_optvis_tex;
+  uint64_t m_optvis_generation = ~0ull;
   render::GridLayout m_sanity_layout;
   uint64_t m_sanity_generation = ~0ull;
   render::RenderTarget m_overlay_rt, m_grid_rt;

@@ -49,6 +49,8 @@ struct UiState {
   bool channel_on_frame = false;  // the opened channel laid over the frame instead of the map
   float clip_percent = 2.f;       // pixel-space methods: the top 2 % saturate (0 = off)
   bool hist_log = true;           // histograms: log10(1 + count), so the tails are visible
+  app::OptvisParams optvis;       // the Visualize tab's settings (steps, size, batch...)
+  bool optvis_pending = false;    // the channel panel's "visualize": run it for optvis.channel
   float zoom = 1.f;            // 1 = fit
   float pan_x = 0, pan_y = 0;  // centre offset in frame pixels
 
@@ -96,6 +98,8 @@ struct Action {
     Screenshot,    // text: path ("" = automatic name)
     ToggleRecord,  // text: path ("" = automatic name)
     RunSanity,
+    RunOptvis,   // value: channel of the selected layer, or -1 for the target class
+    SaveOptvis,  // text: path ("" = the captures folder)
     Cancel,  // stop the long computation in progress
     Retry,   // compute again what Cancel stopped
     Quit,

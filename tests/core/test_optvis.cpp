@@ -142,10 +142,11 @@ TEST_CASE("a callback that says stop ends the run within that step") {
   req.steps = 100;
   int calls = 0;
   CHECK_THROWS_AS(explain::optimize(*m, req,
-                                    [&](const explain::OptvisStep& s, const torch::Tensor& img) {
+                                    [&](const explain::OptvisStep& s,
+                                        const explain::OptvisImages& images) {
                                       ++calls;
                                       CHECK(s.step == calls);
-                                      CHECK(img.size(0) == 1);
+                                      CHECK(images().size(0) == 1);
                                       return s.step < 5;
                                     }),
                   explain::Cancelled);
