@@ -130,7 +130,12 @@ int cmd_optvis(int argc, const char* const* argv) {
 
   const bool tty = isatty(2);
   const auto t0 = std::chrono::steady_clock::now();
+  // Steady-state speed: from the step after the redirected-ReLU phase (its graph and the plain
+  // one are built on their first steps), or from the middle for short runs.
+  const int steady_from = std::min(std::max(req.redirect_steps, 0) + 2, req.steps / 2);
+  auto t_steady = t0;
   auto result = explain::optimize(*model, req, [&](const explain::OptvisStep& s, const explain::OptvisImages&) {
+    if (s.step == steady_from) t_steady = std::chrono::steady_clock::now();
     if (tty && (s.step % 8 == 0 || s.step == s.total)) {
       const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       std::fprintf(stderr, "\roptvis: step %d/%d  objective %.4g  %.1f steps/s   ", s.step, s.total,
@@ -139,7 +144,11 @@ int cmd_optvis(int argc, const char* const* argv) {
     }
     return true;
   });
-  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const auto t_end = std::chrono::steady_clock::now();
+  const double secs = std::chrono::duration<double>(t_end - t0).count();
+  const double steady_s = std::chrono::duration<double>(t_end - t_steady).count();
+  const double steady_rate =
+      req.steps > steady_from && steady_s > 0 ? (req.steps - steady_from) / steady_s : 0.0;
 
   // The batch side by side, 4 px of grey between images.
   const auto& imgs = result.images;  // [B, 3, S, S]
@@ -159,6 +168,7 @@ int cmd_optvis(int argc, const char* const* argv) {
     Json j{{"model", mo.path},       {"layer", result.layer},
            {"steps", req.steps},     {"seconds", secs},
            {"steps_per_s", req.steps / std::max(secs, 1e-9)},
+           {"steady_steps_per_s", steady_rate},
            {"load_s", load_s},       {"objective", result.objectives},
            {"out", out}};
     std::printf("%s\n", j.dump().c_str());
