@@ -12,6 +12,7 @@
 #include <string>
 
 #include "app/commands.h"
+#include "app/export_methods.h"
 #include "capture/frame_source.h"
 #include "explain/explain.h"
 #include "explain/overlay.h"
@@ -39,9 +40,14 @@ const char* kExportHelp =
     "  --input SRC           image, folder, video, webcam:N, synthetic[:seed]\n"
     "  --frames A:B          half-open range of source frame indices\n"
     "  --layer PATH          module path (default: the model's default layer)\n"
-    "  --method NAME         activation cam gradcam gradcampp xgradcam layercam scorecam\n"
+    "  --method NAME[,NAME]  activation cam gradcam gradcampp xgradcam layercam scorecam\n"
     "                        eigencam saliency gradxinput smoothgrad intgrad guidedbp\n"
-    "                        guidedgradcam (default gradcam)\n"
+    "                        guidedgradcam hirescam gradcamelementwise eigengradcam\n"
+    "                        ablationcam fem kpcacam shapleycam finercam randomcam\n"
+    "                        smoothgradcampp (default gradcam); several, comma-separated:\n"
+    "                        one pass where they share it, files in DIR/<method>/\n"
+    "  --metrics             faithfulness per frame in summary.json (drop, increase,\n"
+    "                        deletion, insertion AUC, stability) and their means\n"
     "  --target top1|INDEX|LABEL   class to explain (default top1)\n"
     "  --device auto|cpu|cuda\n"
     "  --engine exact|fast   exact (default): the model's own ops; fast: weights frozen and\n"
@@ -203,7 +209,7 @@ int cmd_export(int argc, const char* const* argv) {
                                       "method",  "target",       "device", "overlay", "colormap",
                                       "alpha",   "out",          "seed",   "engine"};
   value_opts.insert(kDecodeValueOpts.begin(), kDecodeValueOpts.end());
-  Args args(argc, argv, value_opts, {"raw", "force", "help", "sanity"});
+  Args args(argc, argv, value_opts, {"raw", "force", "help", "sanity", "metrics"});
   if (args.flag("help")) {
     std::fputs(kExportHelp, stdout);
     std::fputs(kDecodeHelp, stdout);
@@ -219,7 +225,8 @@ int cmd_export(int argc, const char* const* argv) {
   if (input.empty())
     throw Error("export needs --input SRC (image, folder, video, webcam:N, synthetic[:seed])");
   explain::Request req;
-  req.method = explain::parse_method(args.get("method", "gradcam"));
+  ExportMethods methods(parse_method_list(args.get("method", "gradcam")), args.flag("metrics"));
+  req.method = methods.methods()[0];
   req.layer = args.get("layer");
   const std::string target_spec = args.get("target", "top1");  // resolved once labels are known
   if (args.has("seed")) {
@@ -283,33 +290,35 @@ int cmd_export(int argc, const char* const* argv) {
 
   // Refuse to overwrite before writing anything.
   ensure_directory(out);
+  methods.make_dirs(out);
   namespace stdfs = std::filesystem;
   auto in_out = [&](const std::string& name) { return (stdfs::path(out) / name).string(); };
-  const std::string summary_path = in_out("summary.json"), mp4_path = in_out("overlay.mp4");
+  const std::string summary_path = in_out("summary.json");
   const std::string sanity_path = in_out("sanity.json");
   check_writable(summary_path, force);
   if (sanity) check_writable(sanity_path, force);
-  if (overlay_kind == OverlayKind::Mp4) check_writable(mp4_path, force);
-  if (total > 0) {
-    for (int64_t i = range.begin; i < range.begin + total; ++i) {
-      check_writable(in_out(format_index("cam_%06d.npy", i)), force);
-      if (raw) check_writable(in_out(format_index("raw_%06d.npy", i)), force);
+  for (auto m : methods.methods()) {
+    auto in_m = [&](const std::string& name) { return methods.path(out, m, name); };
+    if (overlay_kind == OverlayKind::Mp4) check_writable(in_m("overlay.mp4"), force);
+    for (int64_t i = range.begin; total > 0 && i < range.begin + total; ++i) {
+      check_writable(in_m(format_index("cam_%06d.npy", i)), force);
+      if (raw) check_writable(in_m(format_index("raw_%06d.npy", i)), force);
       if (overlay_kind == OverlayKind::Png)
-        check_writable(in_out(format_index("overlay_%06d.png", i)), force);
+        check_writable(in_m(format_index("overlay_%06d.png", i)), force);
     }
   }
 
   Json summary;
   summary["model"] = model->path();
   summary["layer"] = req.layer;
-  summary["method"] = explain::method_name(req.method);
+  methods.describe(summary);
   summary["device"] = model->device_name();
   summary["engine"] = model::engine_name(mopt.optimization);
   // The per-frame entries go to disk as they come: held in memory they grew the process by
   // ~3-4 KB per frame, without bound on long runs.
   JsonArrayWriter frames(summary_path, "frames");
 
-  std::unique_ptr<Mp4Writer> mp4;
+  std::vector<std::unique_ptr<Mp4Writer>> mp4s(methods.methods().size());
   Progress progress(total);
   capture::Frame frame;
   int64_t done = 0, skipped = 0;
@@ -354,25 +363,36 @@ int cmd_export(int argc, const char* const* argv) {
     auto t0 = Clock::now();
     torch::Tensor x = model->preprocess(frame.rgb.data(), frame.width, frame.height);
     add("preprocess", ms_since(t0));
-    explain::Result r = explain::explain(*model, x, req);
+    const std::vector<explain::Result> results = methods.run(*model, x, req);
+    const explain::Result& r = results[0];  // the first method's pass and target
     for (const auto& [k, v] : r.timings_ms) add(k, v);
 
     t0 = Clock::now();
     const int64_t idx = frame.index;
     const model::InputGeometry geometry =
         model::input_geometry(frame.width, frame.height, model->sidecar().input);
-    if (!force) check_writable(in_out(format_index("cam_%06d.npy", idx)), force);
-    write_map_npy(in_out(format_index("cam_%06d.npy", idx)), r.map);
-    if (raw) write_map_npy(in_out(format_index("raw_%06d.npy", idx)), r.raw);
-    if (overlay_kind != OverlayKind::None) {
-      auto img = torch::from_blob(frame.rgb.data(), {frame.height, frame.width, 3}, torch::kUInt8);
-      auto blended = explain::overlay(img, r.map, lut.data(), alpha, geometry).contiguous();
-      if (overlay_kind == OverlayKind::Png) {
-        write_png(in_out(format_index("overlay_%06d.png", idx)), blended.data_ptr<uint8_t>(),
-                  frame.width, frame.height, 3);
-      } else {
-        if (!mp4) mp4 = std::make_unique<Mp4Writer>(mp4_path, frame.width, frame.height, info.fps);
-        mp4->write(blended);
+    for (size_t mi = 0; mi < results.size(); ++mi) {
+      const explain::Result& rm = results[mi];
+      auto in_m = [&](const std::string& name) {
+        return methods.path(out, methods.methods()[mi], name);
+      };
+      if (!force) check_writable(in_m(format_index("cam_%06d.npy", idx)), force);
+      write_map_npy(in_m(format_index("cam_%06d.npy", idx)), rm.map);
+      if (raw) write_map_npy(in_m(format_index("raw_%06d.npy", idx)), rm.raw);
+      if (overlay_kind != OverlayKind::None) {
+        auto img =
+            torch::from_blob(frame.rgb.data(), {frame.height, frame.width, 3}, torch::kUInt8);
+        auto blended = explain::overlay(img, rm.map, lut.data(), alpha, geometry).contiguous();
+        if (overlay_kind == OverlayKind::Png) {
+          write_png(in_m(format_index("overlay_%06d.png", idx)), blended.data_ptr<uint8_t>(),
+                    frame.width, frame.height, 3);
+        } else {
+          auto& mp4 = mp4s[mi];
+          if (!mp4)
+            mp4 = std::make_unique<Mp4Writer>(in_m("overlay.mp4"), frame.width, frame.height,
+                                              info.fps);
+          mp4->write(blended);
+        }
       }
     }
     add("write", ms_since(t0));
@@ -393,6 +413,7 @@ int cmd_export(int argc, const char* const* argv) {
     Json tj = Json::object();
     for (const auto& k : order) tj[k] = timings[k];
     fj["timings_ms"] = tj;
+    methods.annotate(fj, results);
     frames.add(fj);
     if (sanity && done == 0) write_sanity(sanity_path, *model, x, req, r.target);
 
@@ -403,10 +424,11 @@ int cmd_export(int argc, const char* const* argv) {
   }
   if (!have || !range.contains(frame.index))  // the source ended (or jumped) before the range did
     report_skipped(range.end >= 0 ? std::min(range.end, info.frame_count) : info.frame_count);
-  if (mp4) mp4->close();
+  for (auto& mp4 : mp4s)
+    if (mp4) mp4->close();
   if (done == 0) throw Error("no frames decoded from '" + input + "' in the requested range");
   const capture::DecoderStats ds = source->decoder_stats();
-  Json tail;
+  Json tail = methods.tail();
   tail["source_stats"] = {{"skipped", skipped}, {"decoder_seeks", ds.seeks},
                           {"decoder_opens", ds.opens}};
   frames.finish(summary, tail);

@@ -116,4 +116,72 @@ torch::Tensor postprocess_cam(const torch::Tensor& raw, int64_t H, int64_t W) {
   return minmax_normalize(torch::relu(m));
 }
 
+torch::Tensor hirescam_raw(const torch::Tensor& A, const torch::Tensor& G) {
+  check_same(A, G);
+  return (G * A).sum(0);
+}
+
+torch::Tensor elementwise_raw(const torch::Tensor& A, const torch::Tensor& G) {
+  check_same(A, G);
+  return torch::relu(G * A).sum(0);
+}
+
+torch::Tensor eigengradcam_raw(const torch::Tensor& A, const torch::Tensor& G) {
+  check_same(A, G);
+  // eigencam_raw orients against the sum over channels of its input: here sum_k G_k A_k.
+  return eigencam_raw(G * A);
+}
+
+torch::Tensor fem_weights(const torch::Tensor& A) {
+  check_kHW(A, "activation");
+  auto mean = A.mean({1, 2}, /*keepdim=*/true);
+  auto sd = A.std({1, 2}, /*unbiased=*/false, /*keepdim=*/true);
+  return (A > mean + 2 * sd).to(A.dtype()).mean({1, 2});
+}
+
+torch::Tensor kpcacam_raw(const torch::Tensor& A) {
+  check_kHW(A, "activation");
+  const int64_t K = A.size(0), h = A.size(1), w = A.size(2), n = h * w;
+  // Double precision: the eigenvector of an [hw, hw] kernel matrix, small enough at CAM layers.
+  auto X = A.reshape({K, n}).t().to(torch::kDouble);
+  X = X - X.mean(0, /*keepdim=*/true);
+  auto Km = torch::tanh(X.matmul(X.t()) / static_cast<double>(K) + 1.0);
+  // Double centring (centring the implicit feature vectors): K - 1K - K1 + 1K1.
+  auto row = Km.mean(0, /*keepdim=*/true), col = Km.mean(1, /*keepdim=*/true);
+  Km = Km - row - col + Km.mean();
+  auto eig = torch::linalg_eigh(Km);  // ascending eigenvalues
+  auto lambda = std::get<0>(eig)[n - 1];
+  auto v = std::get<1>(eig).select(1, n - 1);
+  // Sign fixed by the data, as scikit-learn's svd_flip does: the largest |entry| is positive.
+  auto big = v[v.abs().argmax()];
+  v = torch::where(big < 0, -v, v);
+  return (v * torch::sqrt(torch::clamp_min(lambda, 0.0))).to(A.dtype()).reshape({h, w});
+}
+
+torch::Tensor ablation_weights(double y, const torch::Tensor& ablated_logits) {
+  return (y - ablated_logits.flatten().to(torch::kDouble)) / y;
+}
+
+double ablation_value(const torch::Tensor& A) {
+  const double mn = A.min().item<double>();
+  return mn == 0.0 ? 0.0 : mn - 1e7;
+}
+
+torch::Tensor shapleycam_weights(const torch::Tensor& G, const torch::Tensor& hvp) {
+  check_kHW(G, "gradient");
+  if (!hvp.defined()) return G.mean({1, 2});
+  if (hvp.sizes() != G.sizes()) throw Error("Hessian-vector product and gradient shapes differ");
+  return (G - 0.5 * hvp).mean({1, 2});
+}
+
+torch::Tensor smoothgradcampp_weights(const torch::Tensor& A, const torch::Tensor& Gs) {
+  check_kHW(A, "activation");
+  if (Gs.dim() != 4 || Gs.sizes().slice(1) != A.sizes())
+    throw Error("SmoothGrad-CAM++ gradients must be [N, K, h, w] matching the activation");
+  auto g2 = (Gs * Gs).mean(0);
+  auto g3 = (Gs * Gs * Gs).mean(0);
+  auto alpha = g2 / (2 * g2 + (g3 * A).sum({1, 2}, /*keepdim=*/true) + 1e-8);
+  return (alpha * torch::relu(Gs).mean(0)).sum({1, 2});
+}
+
 }  // namespace camscope::explain

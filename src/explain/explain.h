@@ -31,6 +31,17 @@ enum class Method {
   IntGrad,
   GuidedBP,
   GuidedGradCam,
+  // Round 2 (DESIGN.md "Round-2 CAM methods"); all in the CAM family.
+  HiResCam,
+  GradCamElementWise,
+  EigenGradCam,
+  AblationCam,
+  Fem,
+  KpcaCam,
+  ShapleyCam,
+  FinerCam,
+  RandomCam,
+  SmoothGradCamPP,
 };
 
 // "gradcam" -> Method::GradCam. Throws camscope::Error ("unknown method 'gradcan' (did you mean
@@ -45,6 +56,11 @@ bool is_cam_family(Method m);
 bool is_pixel_space(
     Method m);               // Saliency, GradXInput, SmoothGrad, IntGrad, GuidedBP, GuidedGradCam
 bool needs_layer(Method m);  // is_cam_family(m) || m == GuidedGradCam
+// Methods that run extra batched forward passes (scorecam, ablationcam, smoothgrad, intgrad,
+// smoothgradcampp): seconds rather than milliseconds per frame; they report Progress.
+bool is_slow(Method m);
+// Methods computed from one shared forward (+ backward to the tap) in explain_many().
+bool shares_pass(Method m);
 
 // Progress of a long method (scorecam: channels, smoothgrad: samples, intgrad: steps, the
 // sanity check: blocks), called at every batch boundary with the work done so far and the
@@ -64,9 +80,13 @@ struct Request {
   int scorecam_batch = 16;
   int smoothgrad_samples = 25;
   float smoothgrad_sigma = 0.15f;  // noise std as a fraction of (max x - min x)
-  uint64_t seed = 0;               // SmoothGrad noise: CPU torch generator seeded with this
+  uint64_t seed = 0;  // SmoothGrad(-CAM++) noise, Random-CAM weights: CPU generator seed
   int intgrad_steps = 50;          // Gauss-Legendre nodes, zero baseline
-  int sample_batch = 8;            // SmoothGrad / IntGrad inputs per forward pass
+  int sample_batch = 8;            // SmoothGrad / IntGrad / SmoothGrad-CAM++ inputs per pass
+  int ablation_batch = 32;         // Ablation-CAM: ablated channels per forward pass
+  float finer_alpha = 1.0f;        // Finer-CAM: S = sum_j p_j (z_t - alpha z_j) / sum_j p_j
+  int smoothgradcampp_samples = 4;
+  float smoothgradcampp_sigma = 0.3f;  // noise std in normalized input space
   Progress progress;               // optional; see Progress
 };
 
@@ -92,6 +112,13 @@ struct Result {
 // `cam` on a model without a global-average-pool + linear head (naming the layers where it
 // works). Throws Cancelled when req.progress returned false.
 Result explain(model::Model& model, const torch::Tensor& input, const Request& req);
+
+// Several methods on one image. Those that shares_pass() are computed from one forward pass
+// (the methods without gradient) and one forward + backward to the tap (those with), so N
+// gradient-based CAM methods cost about one; the others run as explain() would. Results are in
+// the order of `methods` and equal explain() with base.method = methods[i] exactly.
+std::vector<Result> explain_many(model::Model& model, const torch::Tensor& input,
+                                 const std::vector<Method>& methods, const Request& base);
 
 // Softmax of logits [classes] -> the n best (class, probability), best first.
 std::vector<std::pair<int64_t, double>> top_classes(const torch::Tensor& logits, int n = 5);

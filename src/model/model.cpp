@@ -117,6 +117,9 @@ class TorchModel final : public Model {
 
   ForwardResult forward(const torch::Tensor& x, const std::vector<std::string>& taps,
                         ReluMode mode) override;
+  torch::Tensor forward_edited(
+      const torch::Tensor& x, const std::string& tap,
+      const std::function<torch::Tensor(const torch::Tensor&)>& edit) override;
 
   torch::jit::Module& module() override { return m_module; }
   std::unique_ptr<Model> clone() const override;
@@ -127,6 +130,8 @@ class TorchModel final : public Model {
     TapGraph taps;
     bool split_tried = false;
     SplitTapGraph split;
+    bool exact_split_tried = false;  // forward_edited's cut, always on the model's own ops
+    SplitTapGraph exact_split;
     std::shared_ptr<torch::jit::GraphFunction> inference;  // Fast, no autograd
     uint64_t split_version = 0, inference_version = 0;  // weights_version() they froze
     // Fast copies are checked against the exact graph on their first input (see agree()).
@@ -355,6 +360,34 @@ ForwardResult TorchModel::forward(const torch::Tensor& x, const std::vector<std:
     throw Error("forward failed: " + first_line(e.what()));
   }
   return r;
+}
+
+torch::Tensor TorchModel::forward_edited(
+    const torch::Tensor& x, const std::string& tap,
+    const std::function<torch::Tensor(const torch::Tensor&)>& edit) {
+  layer(tap);
+  if (!x.defined() || x.dim() != 4) throw Error("model input must be a [N, C, H, W] tensor");
+  Compiled& c = compiled({tap}, ReluMode::Normal, /*strict=*/true);
+  if (!c.exact_split_tried) {
+    c.exact_split = split_at_tap(c.taps, m_module, GraphOptimization::Exact, m_device);
+    c.exact_split_tried = true;
+  }
+  if (!c.exact_split.valid())
+    throw Error("the output of layer '" + tap + "' cannot be replaced (it is the model's input)");
+  torch::NoGradGuard no_grad;
+  try {
+    torch::jit::Stack stack{m_module._ivalue(), x.device() == m_device ? x : x.to(m_device)};
+    c.exact_split.prefix->run(stack);
+    auto cut = stack.back().toTupleRef().elements();
+    stack.clear();
+    stack.emplace_back(m_module._ivalue());
+    stack.emplace_back(edit(cut[0].toTensor()));
+    for (size_t i = 1; i < cut.size(); ++i) stack.push_back(cut[i]);
+    c.exact_split.suffix->run(stack);
+    return stack.back().toTupleRef().elements()[0].toTensor();
+  } catch (const c10::Error& e) {
+    throw Error("forward failed: " + first_line(e.what_without_backtrace()));
+  }
 }
 
 void TorchModel::inspect() {

@@ -7,6 +7,7 @@
 
 #include "model/sidecar.h"
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -94,6 +95,14 @@ class Model {
   // `training`) are read when it is built, so changing them later needs a fresh Model.
   virtual ForwardResult forward(const torch::Tensor& x, const std::vector<std::string>& taps,
                                 ReluMode mode = ReluMode::Normal) = 0;
+
+  // Forward without autograd where the output of layer `tap` is replaced by edit(output) for
+  // everything after it (Ablation-CAM: a batch of copies of x, one channel zeroed in each).
+  // Always on the model's own ops (Exact). Returns the logits [N, classes]. Throws
+  // camscope::Error when the layer's output cannot be cut out of the graph (it is the input).
+  virtual torch::Tensor forward_edited(
+      const torch::Tensor& x, const std::string& tap,
+      const std::function<torch::Tensor(const torch::Tensor&)>& edit) = 0;
 
   // The underlying module (e.g. for parameter randomization) and a deep copy of the model.
   virtual torch::jit::Module& module() = 0;

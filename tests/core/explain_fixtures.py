@@ -11,6 +11,10 @@ Writes into OUT_DIR:
                   [3, 16, 16]; small_target.txt the explained class.
   se.pt/.json     conv -> ReLU -> squeeze-excitation (Sigmoid gate) -> GAP -> Linear;
                   se_x.npy input, se_gate.npy the gate values [4].
+  small_cam_<method>.npy   round-2 CAM raw maps [8, 8] at small's act2 (hooks, plain PyTorch);
+                  se_cam_shapleycam.npy at se's relu (a layer with curvature after it).
+  quad.pt/.json   conv -> square -> GAP -> Linear: Shapley-CAM by hand (H.A = G).
+  linear.pt/.json one full-size conv = a linear map x -> 2 logits: closed-form metric curves.
 """
 import json
 import os
@@ -190,4 +194,160 @@ save_npy("se_x.npy", xs)
 with torch.no_grad():
     a = se.relu(se.conv(xs))
     save_npy("se_gate.npy", se.gate(se.expand(se.se_relu(se.reduce(se.squeeze(a)))))[0].flatten())
+
+
+# --- round-2 CAM methods, by forward hooks on the plain PyTorch modules -------------------------
+def tapped(model, layer, inp, edit=None):
+    """Forward with the output of `layer` captured (and optionally replaced by edit(output))."""
+    store = {}
+
+    def hook(mod, args, output):
+        if edit is not None:
+            output = edit(output)
+        store["A"] = output
+        return output
+
+    handle = dict(model.named_modules())[layer].register_forward_hook(hook)
+    try:
+        out = model(inp)
+    finally:
+        handle.remove()
+    return out, store["A"]
+
+
+def projection_2d(M, ref):
+    """First principal component of the channel-centred [hw, K] matrix, sign by correlation."""
+    K, hh, ww = M.shape
+    X = M.reshape(K, -1).t().double()
+    X = X - X.mean(0, keepdim=True)
+    _, _, vt = torch.linalg.svd(X, full_matrices=False)
+    p = (X @ vt[0]).reshape(hh, ww)
+    r = ref.double()
+    if ((p - p.mean()) * (r - r.mean())).sum() < 0:
+        p = -p
+    return p
+
+
+def cam_refs(model, layer, inp, prefix, methods):
+    out, A = tapped(model, layer, inp)
+    z = out[0]
+    t = int(z.argmax())
+    G, = torch.autograd.grad(z[t], A, create_graph=True)
+    hvp, = torch.autograd.grad(G, A, grad_outputs=A.detach(), allow_unused=True)
+    A, G = A[0].detach(), G[0].detach()
+    hvp = torch.zeros_like(A) if hvp is None else hvp[0].detach()
+    K = A.shape[0]
+    res = {}
+
+    def wsum(w):
+        return (w.reshape(K, 1, 1).to(A.dtype) * A).sum(0)
+
+    res["hirescam"] = (G * A).sum(0)
+    res["gradcamelementwise"] = torch.relu(G * A).sum(0)
+    res["eigengradcam"] = projection_2d(G * A, (G * A).sum(0))
+    res["shapleycam"] = wsum((G - 0.5 * hvp).mean((1, 2)))
+    res["gradcam"] = wsum(G.mean((1, 2)))
+    # FEM in numpy, as pytorch-grad-cam computes it.
+    a = A.numpy()
+    th = a.mean(axis=(1, 2)) + 2 * a.std(axis=(1, 2))
+    res["fem"] = wsum(torch.from_numpy((a > th[:, None, None]).mean(axis=(1, 2))))
+    # Kernel PCA with the sigmoid kernel, as scikit-learn's KernelPCA (gamma = 1/K, coef0 = 1).
+    X = a.reshape(K, -1).T.astype(np.float64)
+    X = X - X.mean(axis=0)
+    Km = np.tanh(X @ X.T / K + 1.0)
+    n = Km.shape[0]
+    one = np.full((n, n), 1.0 / n)
+    Kc = Km - one @ Km - Km @ one + one @ Km @ one
+    vals, vecs = np.linalg.eigh(Kc)
+    v = vecs[:, -1]
+    if v[np.argmax(np.abs(v))] < 0:
+        v = -v
+    res["kpcacam"] = torch.from_numpy(v * np.sqrt(max(vals[-1], 0.0))).reshape(A.shape[1:])
+    # Ablation-CAM: each channel set to the ablation value in turn, one forward each.
+    with torch.no_grad():
+        value = 0.0 if float(A.min()) == 0.0 else float(A.min()) - 1e7
+        y = float(z[t])
+        yk = []
+        for k in range(K):
+            def ablate(o, k=k):
+                o = o.clone()
+                o[:, k] = value
+                return o
+            yk.append(float(tapped(model, layer, inp, ablate)[0][0, t]))
+        res["ablationcam"] = wsum((y - torch.tensor(yk, dtype=torch.float64)) / y)
+    # Finer-CAM: the 3 classes nearest the target logit, softmax-weighted differences.
+    zd = z.detach()
+    order = [int(j) for j in np.argsort(np.abs((zd - zd[t]).numpy()), kind="stable") if j != t][:3]
+    out2, A2 = tapped(model, layer, inp)
+    z2 = out2[0]
+    p = torch.softmax(z2, 0)
+    S = sum(p[j] * (z2[t] - 1.0 * z2[j]) for j in order) / (sum(p[j] for j in order) + 1e-9)
+    Gf, = torch.autograd.grad(S, A2)
+    res["finercam"] = wsum(Gf[0].mean((1, 2)))
+    # Random-CAM: uniform [-1, 1) weights from a CPU generator seeded with 0.
+    res["randomcam"] = wsum(torch.rand(K, generator=torch.Generator().manual_seed(0)) * 2 - 1)
+    # SmoothGrad-CAM++: 4 noisy inputs (sigma 0.3, seed 0, one sample at a time), A clean.
+    gen = torch.Generator().manual_seed(0)
+    Gs = []
+    for _ in range(4):
+        noisy = inp + torch.randn(inp.shape, generator=gen) * 0.3
+        o, An = tapped(model, layer, noisy)
+        Gs.append(torch.autograd.grad(o[0, t], An)[0][0])
+    Gs = torch.stack(Gs)
+    g2, g3 = (Gs ** 2).mean(0), (Gs ** 3).mean(0)
+    alpha = g2 / (2 * g2 + (g3 * A).sum((1, 2), keepdim=True) + 1e-8)
+    res["smoothgradcampp"] = wsum((alpha * torch.relu(Gs).mean(0)).sum((1, 2)))
+    for name in methods:
+        save_npy("%s_cam_%s.npy" % (prefix, name), res[name])
+    return t
+
+
+cam_methods = ["hirescam", "gradcamelementwise", "eigengradcam", "ablationcam", "fem", "kpcacam",
+               "shapleycam", "finercam", "randomcam", "smoothgradcampp", "gradcam"]
+cam_refs(small, "act2", x, "small", cam_methods)
+cam_refs(se, "relu", xs, "se", ["shapleycam", "gradcam"])
+
+
+# --- quad: the score is quadratic in the tapped activation ------------------------------------
+class Quad(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 2, 3, padding=1)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(2, 2)
+
+    def forward(self, x):
+        a = self.conv(x)
+        return self.fc(torch.flatten(self.pool(a * a), 1))
+
+
+torch.manual_seed(4)
+quad = Quad().eval()
+with torch.no_grad():
+    quad.fc.weight.copy_(torch.tensor([[1.5, -0.5], [0.25, 2.0]]))
+    quad.fc.bias.copy_(torch.tensor([0.0, 0.1]))
+torch.jit.script(quad).save(os.path.join(out, "quad.pt"))
+sidecar("quad", 6, 6, 2)
+
+
+# --- linear: logits are a fixed linear function of the input ----------------------------------
+class Linear(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 2, 4)  # one 4x4 window = the whole 4x4 input
+
+    def forward(self, x):
+        return torch.flatten(self.conv(x), 1)
+
+
+lin = Linear().eval()
+with torch.no_grad():
+    for t in range(2):
+        lin.conv.bias[t] = 0.5 * t - 0.25
+        for c in range(3):
+            for i in range(4):
+                for j in range(4):
+                    lin.conv.weight[t, c, i, j] = ((t * 5 + c * 7 + i * 3 + j) % 9 - 4) / 8.0
+torch.jit.script(lin).save(os.path.join(out, "linear.pt"))
+sidecar("linear", 4, 4, 2)
 print("ok")

@@ -10,6 +10,7 @@
 #include "explain/channels.h"
 #include "explain/explain.h"
 #include "explain/host_stats.h"
+#include "explain/metrics.h"
 #include "explain/overlay.h"
 #include "explain/pixel_math.h"
 #include "explain/sanity.h"
@@ -407,7 +408,8 @@ TEST_CASE("Spearman rank correlation with ties") {
 
 TEST_CASE("method names and top classes") {
   for (const auto& n : method_names()) CHECK(std::string(method_name(parse_method(n))) == n);
-  CHECK(method_names().size() == 14);
+  CHECK(method_names().size() == 24);
+  CHECK(method_names()[14] == "hirescam");  // round 2 after the first 14, UI order kept
   try {
     parse_method("gradcan");
     FAIL("no throw");
@@ -453,4 +455,90 @@ TEST_CASE("overlays use render's colormap tables the way the shader samples them
   CHECK((half - (frame.to(torch::kFloat) * 0.5).round().to(torch::kInt)).abs().max().item<int>() ==
         0);
   CHECK_THROWS_AS(overlay(frame, map, jet.data(), 1.5), Error);
+}
+
+TEST_CASE("round-2 CAM maths match the formulas computed by hand") {
+  auto a = pseudo(K * h * w, 11), g = pseudo(K * h * w, 12);
+  for (auto& x : a) x = std::abs(x) * 2;
+  auto A = to_tensor(a, {K, h, w}), G = to_tensor(g, {K, h, w});
+  const int n = h * w;
+  std::vector<double> hires(n, 0.0), elem(n, 0.0), fem(K), shap(K), hv = pseudo(K * n, 13);
+  for (int k = 0; k < K; ++k) {
+    double mean = 0, var = 0, sg = 0;
+    for (int p = 0; p < n; ++p) mean += a[k * n + p] / n;
+    for (int p = 0; p < n; ++p) var += (a[k * n + p] - mean) * (a[k * n + p] - mean) / n;
+    int above = 0;
+    for (int p = 0; p < n; ++p) {
+      hires[p] += g[k * n + p] * a[k * n + p];
+      elem[p] += std::max(g[k * n + p] * a[k * n + p], 0.0);
+      above += a[k * n + p] > mean + 2 * std::sqrt(var);
+      sg += (g[k * n + p] - 0.5 * hv[k * n + p]) / n;
+    }
+    fem[k] = double(above) / n;
+    shap[k] = sg;
+  }
+  check_close(hirescam_raw(A, G), hires, 1e-5);
+  check_close(elementwise_raw(A, G), elem, 1e-5);
+  check_close(fem_weights(A), fem, 0);
+  check_close(shapleycam_weights(G, to_tensor(hv, {K, h, w})), shap, 1e-6);
+  check_close(shapleycam_weights(G, torch::Tensor()), [&] {
+    std::vector<double> m(K, 0.0);
+    for (int k = 0; k < K; ++k)
+      for (int p = 0; p < n; ++p) m[k] += g[k * n + p] / n;
+    return m;
+  }(), 1e-6);
+  // A channel with one spike: FEM marks just it (mean + 2 std is below a lone spike of 15 zeros).
+  auto spike = torch::zeros({1, 4, 4});
+  spike[0][1][2] = 5.0f;
+  CHECK(fem_weights(spike).item<float>() == doctest::Approx(1.0 / 16));
+  CHECK(ablation_value(torch::tensor({0.0f, 2.0f})) == 0.0);
+  CHECK(ablation_value(torch::tensor({-1.5f, 2.0f})) == doctest::Approx(-1.5 - 1e7));
+  check_close(ablation_weights(2.0, torch::tensor({1.0f, 3.0f})), {0.5, -0.5}, 1e-12);
+
+  // SmoothGrad-CAM++ with two samples by hand.
+  auto g2nd = pseudo(K * n, 14);
+  auto Gs = torch::stack({G, to_tensor(g2nd, {K, h, w})});
+  std::vector<double> sgpp(K, 0.0);
+  for (int k = 0; k < K; ++k) {
+    double s3a = 0;
+    for (int p = 0; p < n; ++p) {
+      double g1 = g[k * n + p], g2 = g2nd[k * n + p];
+      s3a += (g1 * g1 * g1 + g2 * g2 * g2) / 2 * a[k * n + p];
+    }
+    for (int p = 0; p < n; ++p) {
+      double g1 = g[k * n + p], g2 = g2nd[k * n + p];
+      double m2 = (g1 * g1 + g2 * g2) / 2;
+      sgpp[k] += m2 / (2 * m2 + s3a + 1e-8) * (std::max(g1, 0.0) + std::max(g2, 0.0)) / 2;
+    }
+  }
+  check_close(smoothgradcampp_weights(A, Gs), sgpp, 1e-4);
+  CHECK_THROWS_AS(smoothgradcampp_weights(A, G), Error);
+
+  // Eigen-Grad-CAM is Eigen-CAM of G (.) A.
+  CHECK(torch::equal(eigengradcam_raw(A, G), eigencam_raw(G * A)));
+  // Kernel PCA: the sign convention (largest |entry| positive) and invariance to channel offsets.
+  auto kp = kpcacam_raw(A).flatten();
+  auto big = kp[kp.abs().argmax()].item<float>();
+  CHECK(big > 0);
+  CHECK((kpcacam_raw(A + 3.0) - kpcacam_raw(A)).abs().max().item<float>() < 1e-5);
+}
+
+TEST_CASE("faithfulness helpers: saliency order, trapezoid AUC, stability") {
+  CHECK(saliency_order(torch::tensor({0.2f, 0.9f, 0.2f, 0.5f}).reshape({2, 2})) ==
+        std::vector<int64_t>{1, 3, 0, 2});
+  CHECK(trapezoid_auc({1.0, 0.0}) == doctest::Approx(0.5));
+  CHECK(trapezoid_auc({1.0, 1.0, 1.0}) == doctest::Approx(1.0));
+  CHECK(trapezoid_auc({0.0, 1.0, 0.0, 1.0, 0.0}) == doctest::Approx(0.5));
+  auto m = torch::tensor({1.0f, 2.0f, 3.0f, 4.0f}).reshape({2, 2});
+  CHECK(stability(m, m) == doctest::Approx(1.0));
+  CHECK(stability(m, -m) == doctest::Approx(-1.0));
+  // d = (0, 1, -1, 0): 1 - 6 * 2 / (4 * 15) = 0.8.
+  CHECK(stability(m, torch::tensor({1.0f, 3.0f, 2.0f, 4.0f}).reshape({2, 2})) ==
+        doctest::Approx(0.8));
+  // Deletion inputs: 4 pixels, 2 steps -> 2 pixels per step.
+  auto x = torch::ones({1, 1, 2, 2});
+  auto del = deletion_inputs(x, m, 2, false), ins = deletion_inputs(x, m, 2, true);
+  REQUIRE(del.sizes() == torch::IntArrayRef({3, 1, 2, 2}));
+  check_close(del, {1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0}, 0);
+  check_close(ins, {0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1}, 0);
 }
