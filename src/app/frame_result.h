@@ -37,8 +37,11 @@ struct ViewParams {
   int grid_top_k = 0;     // 0 = every channel
   bool se_gates = false;  // also read the squeeze-excitation gates (one more forward pass)
   int pinned_channel = -1;  // kept in the grid (appended) when the order or top-k leaves it out
+  // Compare view: more methods computed on the same frame, from the same forward (+ backward)
+  // where they share it (explain::explain_many); empty = off.
+  std::vector<std::string> compare;
   bool same_computation(const ViewParams& o) const {
-    return layer == o.layer && method == o.method && target == o.target;
+    return layer == o.layer && method == o.method && target == o.target && compare == o.compare;
   }
   bool operator==(const ViewParams& o) const {
     return same_computation(o) && grid_sort == o.grid_sort && grid_top_k == o.grid_top_k &&
@@ -103,6 +106,21 @@ struct FrameResult {
   Histogram activation_hist, gradient_hist;
   std::vector<std::pair<std::string, double>> timings_ms;  // decode, preprocess, forward, ...
   uint64_t bytes_to_device = 0, bytes_to_host = 0;         // moved by the worker
+  // Compare view: each further method's map ([1, H_in, W_in] in [0, 1]), and the Spearman rank
+  // correlation between every two maps, the main one first ([n * n], n = 1 + compare.size()).
+  std::vector<std::pair<std::string, HostMap>> compare;
+  std::vector<double> compare_spearman;
+};
+
+// Faithfulness of one frame's map (DESIGN.md "Faithfulness metrics"), computed by the worker
+// after the frame's result is out (it never delays a map) or on every Nth frame while results
+// keep coming. stability < -1: no previous consecutive frame to compare with.
+struct MetricsPoint {
+  int64_t frame_index = -1;
+  std::string method;
+  double score = 0, drop = 0, deletion = 0, insertion = 0, stability = -2;
+  bool increase = false;
+  double ms = 0;
 };
 
 struct LayerRow {

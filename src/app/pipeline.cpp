@@ -7,6 +7,7 @@
 #include <functional>
 #include <cstdlib>
 #include <limits>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <numeric>
@@ -21,6 +22,7 @@
 #include "explain/explain.h"
 #include "explain/host_stats.h"
 #include "explain/model_probe.h"
+#include "explain/metrics.h"
 #include "explain/optvis.h"
 #include "explain/sanity.h"
 #include "model/model.h"
@@ -46,9 +48,10 @@ struct ResultKey {
   std::string layer;
   explain::Method method = explain::Method::GradCam;
   int64_t target = -1;
+  std::vector<std::string> compare;  // the compare view's further methods
   bool operator==(const ResultKey& o) const {
     return frame == o.frame && source == o.source && model == o.model && layer == o.layer &&
-           method == o.method && target == o.target;
+           method == o.method && target == o.target && compare == o.compare;
   }
 };
 
@@ -75,6 +78,8 @@ struct CacheEntry {
   std::vector<std::pair<std::string, std::vector<float>>> se_gates;
   std::vector<std::pair<std::string, double>> timings_ms;
   uint64_t bytes_to_device = 0, bytes_to_host = 0;
+  std::vector<std::pair<std::string, HostMap>> compare;
+  std::vector<double> compare_spearman;
 };
 using EntryPtr = std::shared_ptr<const CacheEntry>;
 
@@ -239,6 +244,13 @@ struct Pipeline::Impl {
   std::shared_ptr<const ModelInfo> info;
   std::vector<std::string> gate_paths;  // squeeze-excitation gates of the model
   uint64_t model_generation = 1;
+  // Faithfulness metrics (Pipeline::set_metrics): newest last.
+  bool metrics_on = false;
+  uint64_t metrics_skip = 0, metrics_generation = 0;
+  std::deque<MetricsPoint> metrics_history;
+  torch::Tensor metrics_prev_map;
+  int64_t metrics_prev_index = -1;
+  ViewParams metrics_prev_params;
   bool optvis_requested = false;
   OptvisView optvis;
   uint64_t optvis_generation = 0;
@@ -435,6 +447,8 @@ struct Pipeline::Impl {
   void worker_loop();
   void run_sanity_locked(std::unique_lock<std::mutex>& lk);
   void run_optvis_locked(std::unique_lock<std::mutex>& lk);
+  void compute_metrics_locked(std::unique_lock<std::mutex>& lk,
+                              std::shared_ptr<const FrameResult> r);
   std::string optvis_key(const OptvisParams& p, int64_t frame) const {
     return std::to_string(model_generation) + "|" + p.layer + "|" + std::to_string(p.channel) +
            "|" + std::to_string(p.cls) + "|" + std::to_string(p.steps) + "|" +
@@ -637,7 +651,34 @@ EntryPtr Pipeline::Impl::compute(model::Model& m, const capture::Frame& f, doubl
   req.layer = p.layer;
   req.target = p.target;
   req.progress = progress;
-  explain::Result r = explain::explain(m, x, req);
+  explain::Result r;
+  if (p.compare.empty()) {
+    r = explain::explain(m, x, req);
+  } else {
+    // The compare view: the main method first, then the others, from shared passes.
+    std::vector<explain::Method> methods{req.method};
+    for (const std::string& name : p.compare) {
+      const explain::Method cm = explain::parse_method(name);
+      if (std::find(methods.begin(), methods.end(), cm) == methods.end()) methods.push_back(cm);
+    }
+    std::vector<explain::Result> all = explain::explain_many(m, x, methods, req);
+    const auto tc = Clock::now();
+    std::vector<torch::Tensor> maps;
+    for (const auto& res : all) maps.push_back(res.map.detach().to(torch::kFloat));
+    const size_t n = maps.size();
+    e->compare_spearman.assign(n * n, 1.0);
+    for (size_t i = 0; i < n; ++i)
+      for (size_t j = i + 1; j < n; ++j)
+        e->compare_spearman[i * n + j] = e->compare_spearman[j * n + i] =
+            explain::stability(maps[i], maps[j]);
+    e->compare.resize(n - 1);
+    for (size_t i = 1; i < n; ++i) {
+      e->compare[i - 1].first = explain::method_name(methods[i]);
+      to_host(maps[i], &e->bytes_to_host, e->compare[i - 1].second);
+    }
+    r = std::move(all[0]);
+    r.timings_ms.emplace_back("compare", std::chrono::duration<double, std::milli>(Clock::now() - tc).count());
+  }
   for (const auto& t : r.timings_ms) {
     auto it = std::find_if(e->timings_ms.begin(), e->timings_ms.end(),
                            [&](const auto& s) { return s.first == t.first; });
@@ -729,6 +770,8 @@ std::shared_ptr<FrameResult> Pipeline::Impl::derive(const CacheEntry& e, const V
   r->timings_ms = e.timings_ms;
   r->bytes_to_device = e.bytes_to_device;
   r->bytes_to_host = e.bytes_to_host;
+  r->compare = e.compare;
+  r->compare_spearman = e.compare_spearman;
 
   const HostMap& ch = e.channels;
   if (!ch.empty()) {
@@ -1036,7 +1079,7 @@ void Pipeline::Impl::worker_loop() {
       continue;
     }
     if (layer.empty() && explain::needs_layer(method)) layer = info->default_layer;
-    ResultKey key{index, source_generation, model_generation, layer, method, p.target};
+    ResultKey key{index, source_generation, model_generation, layer, method, p.target, p.compare};
     bool from_cache = true;
     EntryPtr entry;
     if (const EntryPtr* hit = cache.get(key)) entry = *hit;
@@ -1139,7 +1182,57 @@ void Pipeline::Impl::worker_loop() {
     done_req = req;
     done_frame = fserial;
     notify_result();
+    // Faithfulness metrics, off the critical path: once the map is out, when no newer request
+    // waits, or on every 5th new result while they keep coming (the panel says which frames).
+    const bool measured = metrics_prev_index == index &&
+                          result->params.same_computation(metrics_prev_params);
+    if (metrics_on && !measured) {
+      const bool idle = req_serial == req && frame_serial == fserial;
+      if (idle || ++metrics_skip % 5 == 0) compute_metrics_locked(lk, result);
+    }
   }
+}
+
+void Pipeline::Impl::compute_metrics_locked(std::unique_lock<std::mutex>& lk,
+                                            std::shared_ptr<const FrameResult> r) {
+  if (!r || !r->error.empty() || r->map.empty() || !r->frame || !r->frame->valid()) return;
+  model::Model* m = model.get();
+  lk.unlock();
+  MetricsPoint pt;
+  pt.frame_index = r->frame_index;
+  pt.method = r->params.method;
+  const auto t0 = Clock::now();
+  torch::Tensor map;
+  bool ok = false;
+  try {
+    torch::Tensor x = m->preprocess(r->frame->rgb.data(), r->frame->width, r->frame->height);
+    map = torch::from_blob(const_cast<float*>(r->map.values.data()), {r->map.height, r->map.width},
+                           torch::kFloat)
+              .clone();
+    const explain::Faithfulness f = explain::faithfulness(*m, x, map.to(m->device()), r->target, 20);
+    pt.score = f.score;
+    pt.drop = f.drop;
+    pt.increase = f.increase;
+    pt.deletion = f.deletion;
+    pt.insertion = f.insertion;
+    ok = true;
+  } catch (const std::exception& e) {
+    log::warn(std::string("metrics: ") + e.what());
+  }
+  pt.ms = ms_since(t0);
+  lk.lock();
+  if (!ok || model.get() != m) return;
+  const bool same = metrics_prev_index >= 0 && r->frame_index == metrics_prev_index + 1 &&
+                    r->params.same_computation(metrics_prev_params) &&
+                    metrics_prev_map.sizes() == map.sizes();
+  if (same) pt.stability = explain::stability(metrics_prev_map, map);
+  metrics_prev_map = map;
+  metrics_prev_index = r->frame_index;
+  metrics_prev_params = r->params;
+  metrics_history.push_back(pt);
+  while (metrics_history.size() > 120) metrics_history.pop_front();
+  ++metrics_generation;
+  notify_result();
 }
 
 // [SECTION] Public API
@@ -1298,6 +1391,25 @@ void Pipeline::retry() {
   std::lock_guard<std::mutex> lk(m->mu);
   m->hold = false;
   m->bump_request();
+}
+
+void Pipeline::set_metrics(bool on) {
+  std::lock_guard<std::mutex> lk(m->mu);
+  if (m->metrics_on == on) return;
+  m->metrics_on = on;
+  if (on && m->result) {  // the frame on screen gets its metrics now
+    m->bump_request();
+  }
+}
+
+std::vector<MetricsPoint> Pipeline::metrics() const {
+  std::lock_guard<std::mutex> lk(m->mu);
+  return {m->metrics_history.begin(), m->metrics_history.end()};
+}
+
+uint64_t Pipeline::metrics_generation() const {
+  std::lock_guard<std::mutex> lk(m->mu);
+  return m->metrics_generation;
 }
 
 void Pipeline::run_optvis(const OptvisParams& params) {

@@ -102,6 +102,13 @@ class Pipeline {
   SanityResult sanity() const;
   uint64_t sanity_generation() const;  // changes whenever sanity() does
 
+  // Faithfulness metrics of each new map (drop, increase, deletion / insertion AUC, stability
+  // against the previous consecutive frame), computed after the map is published when the
+  // worker is free, else on every 5th new result. The last 120, oldest first.
+  void set_metrics(bool on);
+  std::vector<MetricsPoint> metrics() const;
+  uint64_t metrics_generation() const;
+
   // Feature visualization on the worker (after the current work), refined step by step and
   // cached per (model, params, frame when accentuating). Cancel() stops it within a step. While
   // it runs the worker computes no maps (the viewport says so).

@@ -13,6 +13,7 @@
 //   open_model PATH   open_input SPEC   sanity [SECONDS|start]  (start: do not wait)
 //   screenshot [PATH]   record_start [PATH]   record_stop   (no PATH: the captures folder)
 //   map_only on|off   channel_on_frame N|off   clip PERCENT (pixel-space maps; 0 = off)
+//   compare on|off   compare_methods a,b,c (1..5 beside the main one)   metrics on|off
 //   optvis channel N [STEPS] | optvis class K [STEPS]   feature visualization (Visualize tab)
 //   optvis_settings SIZE BATCH on|off [SEED]   (on: accentuate, start from the frame)
 //   wait_optvis [SECONDS]   save_optvis [PATH]

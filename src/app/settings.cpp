@@ -53,6 +53,8 @@ void load_settings(const std::string& path, ui::UiState& s, int* window_w, int* 
     get("clip_percent", s.clip_percent);
     s.clip_percent = std::clamp(s.clip_percent, 0.f, 50.f);
     get("recent_folders", s.recent_folders);
+    get("compare_methods", s.compare_methods);
+    if (s.compare_methods.size() > 5) s.compare_methods.resize(5);
     get("recent_models", s.recent_models);
     get("recent_inputs", s.recent_inputs);
     if (j.contains("layout")) {
@@ -94,6 +96,7 @@ void save_settings(const std::string& path, const ui::UiState& s, int window_w, 
   j["map_only"] = s.map_only;
   j["clip_percent"] = s.clip_percent;
   j["recent_folders"] = s.recent_folders;
+  j["compare_methods"] = s.compare_methods;
   j["recent_models"] = s.recent_models;
   j["recent_inputs"] = s.recent_inputs;
   j["layout"] = {{"left_fraction", s.layout.left_fraction},

@@ -17,6 +17,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <numeric>
 #include <thread>
 #include <tuple>
 #include <utility>
@@ -163,7 +164,7 @@ class ViewSession {
   // What the panels show that can change without an input event; compared each loop turn.
   struct Shown {
     uint64_t result_serial = 0, sanity_generation = 0, source_generation = 0;
-    uint64_t optvis_generation = 0;
+    uint64_t optvis_generation = 0, metrics_generation = 0;
     const ModelInfo* model = nullptr;
     int64_t wanted = -1;  // -1 while playing: results, not the clock, redraw playback
     bool playing = false, recording = false;
@@ -174,7 +175,8 @@ class ViewSession {
     int64_t job_done = 0;
     bool job_running = false, job_cancelled = false;
     auto tie() const {
-      return std::tie(result_serial, sanity_generation, optvis_generation, source_generation, model, wanted, playing,
+      return std::tie(result_serial, sanity_generation, optvis_generation, metrics_generation,
+                      source_generation, model, wanted, playing,
                       recording, source_state, status, message, activity, job_id, job_done,
                       job_running, job_cancelled);
     }
@@ -196,6 +198,8 @@ class ViewSession {
   uint64_t m_source_generation = 0;
   uint64_t m_sanity_generation = ~0ull;
   uint64_t m_optvis_generation = ~0ull;
+  uint64_t m_metrics_generation = ~0ull;
+  bool m_metrics_sent = false;
   ViewParams m_sent_params;
   int64_t m_sent_wanted = -1;
   std::string m_message;
@@ -449,6 +453,18 @@ std::string ViewSession::playback_note() const {
 
 void ViewSession::sync_requests() {
   m_state.params.pinned_channel = m_state.open_channel;
+  // Compare view: the further methods (not the main one, at most 5).
+  std::vector<std::string> compare;
+  if (m_state.compare)
+    for (const std::string& name : m_state.compare_methods)
+      if (name != m_state.params.method && compare.size() < 5 &&
+          std::find(compare.begin(), compare.end(), name) == compare.end())
+        compare.push_back(name);
+  m_state.params.compare = std::move(compare);
+  if (m_state.metrics != m_metrics_sent) {
+    m_pipeline->set_metrics(m_state.metrics);
+    m_metrics_sent = m_state.metrics;
+  }
   if (m_state.params != m_sent_params) {
     m_pipeline->set_params(m_state.params);
     m_sent_params = m_state.params;
@@ -878,6 +894,28 @@ void ViewSession::execute(const ScriptCommand& c) {
     const BrowseEntry entry = *it;
     ui::browse_activate(m_state, m_actions, entry);
     ui::refresh_browser(m_state);
+  } else if (n == "compare") {
+    m_state.compare = parse_on_off(c);
+  } else if (n == "compare_methods") {
+    // compare_methods a,b,c: the methods shown beside the main one (at most 5).
+    std::vector<std::string> list;
+    std::string cur;
+    for (char ch : a0 + ",") {
+      if (ch != ',') {
+        cur += ch;
+        continue;
+      }
+      if (cur.empty()) continue;
+      if (std::find(m_in.methods.begin(), m_in.methods.end(), cur) == m_in.methods.end())
+        throw Error(c.where() + ": unknown method '" + cur + "'");
+      list.push_back(cur);
+      cur.clear();
+    }
+    if (list.empty() || list.size() > 5)
+      throw Error(c.where() + ": compare_methods expects 1 to 5 methods, comma-separated");
+    m_state.compare_methods = list;
+  } else if (n == "metrics") {
+    m_state.metrics = parse_on_off(c);
   } else if (n == "optvis") {
     // optvis channel N [STEPS] | optvis class K [STEPS]: the Visualize tab's buttons.
     if (c.args.size() < 2 || (a0 != "channel" && a0 != "class"))
@@ -952,7 +990,8 @@ void ViewSession::execute(const ScriptCommand& c) {
     std::printf("%s\n", frame_stats_json().dump().c_str());
     std::fflush(stdout);
   } else if (n == "tab") {
-    static const char* kTabs[] = {"timings", "stats", "model", "se", "filters", "sanity", "visualize"};
+    static const char* kTabs[] = {"timings", "stats",  "model",     "se",
+                                  "filters", "sanity", "visualize", "metrics"};
     if (std::none_of(std::begin(kTabs), std::end(kTabs), [&](const char* t) { return a0 == t; }))
       throw Error(c.where() + ": unknown tab '" + a0 +
                   "' (timings, stats, model, se, filters, sanity)");
@@ -1073,6 +1112,17 @@ Json ViewSession::state_json() const {
                    {"channel_weight", r->channel_weight},
                    {"grid_count", r->grid_channels.size()},
                    {"se_blocks", r->se_gates.size()},
+                   {"map_sum", std::accumulate(r->map.values.begin(), r->map.values.end(), 0.0)},
+                   {"compare", [&] {
+                      Json a = Json::array();
+                      for (const auto& [name, map] : r->compare)
+                        a.push_back({{"method", name},
+                                     {"map_sum", std::accumulate(map.values.begin(),
+                                                                 map.values.end(), 0.0)},
+                                     {"map_size", {map.width, map.height}}});
+                      return a;
+                    }()},
+                   {"compare_spearman", r->compare_spearman},
                    {"timings_ms", timings}};
   } else {
     j["result"] = nullptr;
@@ -1104,6 +1154,17 @@ Json ViewSession::state_json() const {
   j["activity"] = m_pipeline->activity();
   j["message"] = m_message;
   j["captures_dir"] = m_opt.captures;
+  j["compare"] = s.compare;
+  j["compare_shown"] = m_textures->compare_count();
+  {
+    Json pts = Json::array();
+    for (const MetricsPoint& p : m_pipeline->metrics())
+      pts.push_back({{"frame_index", p.frame_index}, {"method", p.method}, {"score", p.score},
+                     {"drop", p.drop}, {"increase", p.increase}, {"deletion", p.deletion},
+                     {"insertion", p.insertion},
+                     {"stability", p.stability < -1.5 ? Json(nullptr) : Json(p.stability)}});
+    j["metrics"] = pts;
+  }
   {
     const OptvisView v = m_pipeline->optvis();
     j["optvis"] = {{"running", v.running},     {"cancelled", v.cancelled},
@@ -1160,6 +1221,11 @@ void ViewSession::fill_inputs() {
     m_sanity_generation = sg;
     m_textures->update_sanity(m_in.sanity, sg, m_state.colormap);
   }
+  const uint64_t mg = m_pipeline->metrics_generation();
+  if (mg != m_metrics_generation) {
+    m_in.metrics = m_pipeline->metrics();
+    m_metrics_generation = mg;
+  }
   const uint64_t og = m_pipeline->optvis_generation();
   if (og != m_optvis_generation) {
     m_in.optvis = m_pipeline->optvis();
@@ -1203,6 +1269,7 @@ void ViewSession::check_changes() {
   now.result_serial = r ? r->serial : 0;
   now.sanity_generation = m_pipeline->sanity_generation();
   now.optvis_generation = m_pipeline->optvis_generation();
+  now.metrics_generation = m_pipeline->metrics_generation();
   now.source_generation = m_pipeline->source_generation();
   now.model = m_pipeline->model_info().get();
   now.playing = m_state.playback.playing;

@@ -43,6 +43,7 @@ struct PanelInputs {
   app::PipelineStats stats;
   app::SanityResult sanity;
   app::OptvisView optvis;
+  std::vector<app::MetricsPoint> metrics;  // newest last
   app::JobProgress progress;  // the worker's newest long computation
   std::vector<std::string> methods;
   std::string status;                    // pipeline error or progress

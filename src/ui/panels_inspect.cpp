@@ -102,6 +102,56 @@ void se_gate_bars(const std::string& path, const std::vector<float>& gates) {
   ImGui::PopID();
 }
 
+// Faithfulness metrics of the recent frames: the newest in numbers (with the frame it belongs
+// to) and each metric as a sparkline over the frames measured.
+void draw_metrics(UiState& state, const PanelInputs& in) {
+  ImGui::Checkbox("compute faithfulness metrics", &state.metrics);
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip("drop / increase (Average Drop, Increase in Confidence), deletion and\n"
+                      "insertion AUC (20 steps, one batched forward each), stability (Spearman\n"
+                      "with the previous frame). Computed after each map is shown, when the\n"
+                      "worker is free, else on every 5th frame.");
+  const std::vector<app::MetricsPoint>& h = in.metrics;
+  if (!state.metrics && h.empty()) return;
+  if (h.empty()) {
+    ImGui::TextDisabled("waiting for the first measured frame...");
+    return;
+  }
+  const app::MetricsPoint& p = h.back();
+  ImGui::Text("frame %lld (%s), %zu frames measured, %.0f ms each", static_cast<long long>(p.frame_index),
+              p.method.c_str(), h.size(), p.ms);
+  static std::vector<float> series;  // GL thread only, reused
+  auto spark = [&](const char* name, double value, bool valid, auto get, const char* note) {
+    series.clear();
+    for (const app::MetricsPoint& q : h)
+      if (get(q) > -1.5) series.push_back(static_cast<float>(get(q)));
+    char label[96];
+    if (valid)
+      std::snprintf(label, sizeof label, "%-10s %.3f", name, value);
+    else
+      std::snprintf(label, sizeof label, "%-10s -", name);
+    ImGui::TextUnformatted(label);
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", note);
+    ImGui::SameLine(140);
+    if (!series.empty())
+      ImGui::PlotLines((std::string("##") + name).c_str(), series.data(),
+                       static_cast<int>(series.size()), 0, nullptr, FLT_MAX, FLT_MAX,
+                       ImVec2(ImGui::GetContentRegionAvail().x, 22));
+    else
+      ImGui::NewLine();
+  };
+  spark("deletion", p.deletion, true, [](const app::MetricsPoint& q) { return q.deletion; },
+        "AUC of the score as the most salient pixels are removed: lower = more faithful");
+  spark("insertion", p.insertion, true, [](const app::MetricsPoint& q) { return q.insertion; },
+        "AUC of the score as the most salient pixels are restored: higher = more faithful");
+  spark("drop", p.drop, true, [](const app::MetricsPoint& q) { return q.drop; },
+        "relu(s - s') / s, s' = score of the input times the map: lower = better");
+  spark("stability", p.stability, p.stability > -1.5,
+        [](const app::MetricsPoint& q) { return q.stability; },
+        "Spearman of this map with the previous frame's (consecutive frames only)");
+  ImGui::Text("score %.3f   increase %s", p.score, p.increase ? "yes" : "no");
+}
+
 // Feature visualization: what the opened channel (or the target class) responds to, refined
 // step by step by the worker, with its settings, progress, Cancel and Save.
 void draw_optvis(UiState& state, ActionQueue& actions, const PanelInputs& in) {
@@ -290,6 +340,10 @@ void draw_inspect(UiState& state, ActionQueue& actions, const PanelInputs& in) {
       const float s = std::max(0.1f, std::min(av.x / f.width, av.y / f.height));
       ImGui::Image(tex_id(f.id), ImVec2(f.width * s, f.height * s));
     }
+    ImGui::EndTabItem();
+  }
+  if (ImGui::BeginTabItem("Metrics", nullptr, tab_flag(state, "metrics"))) {
+    draw_metrics(state, in);
     ImGui::EndTabItem();
   }
   if (ImGui::BeginTabItem("Visualize", nullptr, tab_flag(state, "visualize"))) {

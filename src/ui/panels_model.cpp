@@ -126,6 +126,29 @@ void draw_method(UiState& state, const PanelInputs& in) {
     ImGui::EndCombo();
   }
   ImGui::TextDisabled("layer %s", selected_layer(state, in).c_str());
+  if (state.compare) {
+    // Compare view: up to 5 more methods beside the main one.
+    std::string preview = std::to_string(state.compare_methods.size()) + " more: ";
+    for (size_t i = 0; i < state.compare_methods.size(); ++i)
+      preview += (i ? ", " : "") + state.compare_methods[i];
+    ImGui::SetNextItemWidth(-1);
+    if (ImGui::BeginCombo("##compare_with", preview.c_str(), ImGuiComboFlags_HeightLarge)) {
+      for (const std::string& m : in.methods) {
+        if (m == state.params.method) continue;
+        auto it = std::find(state.compare_methods.begin(), state.compare_methods.end(), m);
+        bool on = it != state.compare_methods.end();
+        ImGui::BeginDisabled(!on && state.compare_methods.size() >= 5);
+        if (ImGui::Checkbox(m.c_str(), &on)) {
+          if (on)
+            state.compare_methods.push_back(m);
+          else
+            state.compare_methods.erase(it);
+        }
+        ImGui::EndDisabled();
+      }
+      ImGui::EndCombo();
+    }
+  }
 
   // Target: top-1 of every frame, or a locked class.
   bool locked = state.params.target >= 0;

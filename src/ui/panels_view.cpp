@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "ui/panels.h"
 
@@ -51,6 +52,131 @@ void draw_job_progress(ActionQueue& actions, const PanelInputs& in) {
   ImGui::SameLine();
   if (ImGui::SmallButton("Cancel")) actions.push(Action::Kind::Cancel);
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("stop at the next batch (key C)");
+}
+
+
+// The map value of `map` (input resolution) at frame pixel (px, py), placed like the overlay.
+float map_value_at(const app::HostMap& map, const model::InputGeometry& g, int fw, int fh, int px,
+                   int py, bool* inside) {
+  const bool placed = g.valid() && g.src_w == fw && g.src_h == fh;
+  *inside = !placed || g.contains(px + 0.5, py + 0.5);
+  if (!*inside || map.empty()) return 0.f;
+  const double ix = placed ? g.to_input_x(px + 0.5) / g.in_w : (px + 0.5) / fw;
+  const double iy = placed ? g.to_input_y(py + 0.5) / g.in_h : (py + 0.5) / fh;
+  const int mx = std::clamp(static_cast<int>(ix * map.width), 0, map.width - 1);
+  const int my = std::clamp(static_cast<int>(iy * map.height), 0, map.height - 1);
+  return map.at(0, my, mx);
+}
+
+// Compare view: the main map and each compare map over the same frame in a grid, one zoom /
+// pan for all (wheel or drag on any), the hover readout of every method at the same pixel, and
+// the pairwise Spearman rank correlation of the maps under the grid.
+ViewportGeometry draw_compare(UiState& state, const PanelInputs& in, const TextureView& main_tex) {
+  ViewportGeometry geo;
+  const app::FrameResult& r = *in.result;
+  const size_t n = 1 + in.textures->compare_count();
+  std::vector<std::string> names{r.params.method};
+  for (size_t i = 0; i + 1 < n && i < r.compare.size(); ++i) names.push_back(r.compare[i].first);
+  const int cols = n <= 2 ? 2 : n <= 4 ? 2 : 3;
+  const int rows = static_cast<int>((n + cols - 1) / cols);
+  ImVec2 avail = ImGui::GetContentRegionAvail();
+  const float table_h = ImGui::GetTextLineHeightWithSpacing() * static_cast<float>(n + 1);
+  avail.y = std::max(40.f, avail.y - table_h);
+  const float fw = static_cast<float>(main_tex.width), fh = static_cast<float>(main_tex.height);
+  const float cell_w = (avail.x - 4.f * (cols - 1)) / cols, cell_h = (avail.y - 4.f * (rows - 1)) / rows;
+  const float fit = std::max(1e-3f, std::min(cell_w / fw, (cell_h - 16.f) / fh));
+  const ImVec2 size(fw * fit, fh * fit);
+  state.zoom = std::clamp(state.zoom, 1.f, 32.f);
+  const float half = 0.5f / state.zoom;
+  float cu = std::clamp(0.5f + state.pan_x / fw, half, 1.f - half);
+  float cv = std::clamp(0.5f + state.pan_y / fh, half, 1.f - half);
+  state.pan_x = (cu - 0.5f) * fw;
+  state.pan_y = (cv - 0.5f) * fh;
+  const ImVec2 uv0(cu - half, cv - half), uv1(cu + half, cv + half);
+  const ImVec2 origin = ImGui::GetCursorScreenPos();
+  const ImGuiIO& io = ImGui::GetIO();
+  int hover_px = -1, hover_py = -1;
+  for (size_t i = 0; i < n; ++i) {
+    const TextureView t = i == 0 ? main_tex : in.textures->compare(i - 1);
+    if (!t) continue;
+    const int c = static_cast<int>(i) % cols, row = static_cast<int>(i) / cols;
+    const ImVec2 p0(origin.x + c * (cell_w + 4.f), origin.y + row * (cell_h + 4.f));
+    ImGui::SetCursorScreenPos(p0);
+    ImGui::TextUnformatted(names[i].c_str());
+    const ImVec2 ip(p0.x, p0.y + 16.f);
+    ImGui::SetCursorScreenPos(ip);
+    ImGui::Image(tex_id(t.id), size, uv0, uv1);
+    if (i == 0) {
+      geo.x = ip.x;
+      geo.y = ip.y;
+      geo.w = size.x;
+      geo.h = size.y;
+    }
+    ImGui::SetCursorScreenPos(ip);
+    ImGui::PushID(static_cast<int>(i));
+    ImGui::InvisibleButton("cmp_drag", size);
+    if (ImGui::IsItemHovered()) {
+      if (io.MouseWheel != 0.f)
+        state.zoom = std::clamp(state.zoom * std::pow(1.15f, io.MouseWheel), 1.f, 32.f);
+      const float u = uv0.x + (io.MousePos.x - ip.x) / size.x * (uv1.x - uv0.x);
+      const float v = uv0.y + (io.MousePos.y - ip.y) / size.y * (uv1.y - uv0.y);
+      hover_px = static_cast<int>(u * fw);
+      hover_py = static_cast<int>(v * fh);
+    }
+    if (ImGui::IsItemActive() && ImGui::IsMouseDragging(ImGuiMouseButton_Left)) {
+      state.pan_x -= io.MouseDelta.x / size.x * fw / state.zoom;
+      state.pan_y -= io.MouseDelta.y / size.y * fh / state.zoom;
+    }
+    ImGui::PopID();
+  }
+  if (hover_px >= 0 && hover_py >= 0) {  // every method at the same pixel, and a cross on each
+    ImGui::BeginTooltip();
+    ImGui::Text("pixel (%d, %d)", hover_px, hover_py);
+    for (size_t i = 0; i < n; ++i) {
+      const app::HostMap& m = i == 0 ? r.map : r.compare[i - 1].second;
+      bool inside = true;
+      const float v = map_value_at(m, r.geometry, main_tex.width, main_tex.height, hover_px,
+                                   hover_py, &inside);
+      if (inside)
+        ImGui::Text("%-20s %.3f", names[i].c_str(), v);
+      else
+        ImGui::TextDisabled("%-20s outside the model's view", names[i].c_str());
+    }
+    ImGui::EndTooltip();
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    for (size_t i = 0; i < n; ++i) {
+      const int c = static_cast<int>(i) % cols, row = static_cast<int>(i) / cols;
+      const ImVec2 ip(origin.x + c * (cell_w + 4.f), origin.y + row * (cell_h + 4.f) + 16.f);
+      const float x = ip.x + ((hover_px + 0.5f) / fw - uv0.x) / (uv1.x - uv0.x) * size.x;
+      const float y = ip.y + ((hover_py + 0.5f) / fh - uv0.y) / (uv1.y - uv0.y) * size.y;
+      dl->AddLine(ImVec2(x - 6, y), ImVec2(x + 6, y), IM_COL32(255, 255, 255, 230), 1.5f);
+      dl->AddLine(ImVec2(x, y - 6), ImVec2(x, y + 6), IM_COL32(255, 255, 255, 230), 1.5f);
+    }
+  }
+  // Pairwise Spearman rank correlation of the maps.
+  ImGui::SetCursorScreenPos(ImVec2(origin.x, origin.y + rows * (cell_h + 4.f)));
+  if (r.compare_spearman.size() == n * n &&
+      ImGui::BeginTable("spearman", static_cast<int>(n + 1),
+                        ImGuiTableFlags_SizingFixedFit | ImGuiTableFlags_RowBg)) {
+    ImGui::TableNextRow();
+    ImGui::TableNextColumn();
+    ImGui::TextDisabled("Spearman");
+    for (size_t j = 0; j < n; ++j) {
+      ImGui::TableNextColumn();
+      ImGui::TextUnformatted(names[j].c_str());
+    }
+    for (size_t i = 0; i < n; ++i) {
+      ImGui::TableNextRow();
+      ImGui::TableNextColumn();
+      ImGui::TextUnformatted(names[i].c_str());
+      for (size_t j = 0; j < n; ++j) {
+        ImGui::TableNextColumn();
+        ImGui::Text("%.2f", r.compare_spearman[i * n + j]);
+      }
+    }
+    ImGui::EndTable();
+  }
+  return geo;
 }
 
 }  // namespace
@@ -116,6 +242,11 @@ ViewportGeometry draw_viewport(UiState& state, ActionQueue& actions, const Panel
   ImGui::SliderFloat("##threshold", &state.threshold, 0.f, 1.f, "%.2f");
   next(90);
   ImGui::Checkbox("overlay", &state.show_overlay);
+  next(110);
+  ImGui::Checkbox("compare (K)", &state.compare);
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip("the method and %zu more side by side: %s...", state.compare_methods.size(),
+                      state.compare_methods.empty() ? "" : state.compare_methods[0].c_str());
   next(130);
   ImGui::Checkbox("map only (V)", &state.map_only);
   const app::FrameResult* shown = in.result;
@@ -162,6 +293,8 @@ ViewportGeometry draw_viewport(UiState& state, ActionQueue& actions, const Panel
     }
     return geo;
   }
+  if (state.compare && in.textures && in.textures->compare_count() > 0 && in.result)
+    return draw_compare(state, in, tex);
   const ImVec2 avail = ImGui::GetContentRegionAvail();
   const float fw = static_cast<float>(tex.width), fh = static_cast<float>(tex.height);
   const float fit = std::max(1e-3f, std::min(avail.x / fw, avail.y / fh));

@@ -140,6 +140,31 @@ bool ResultTextures::update(const std::shared_ptr<const app::FrameResult>& resul
   m_overlay_pass.render(
       render::FrameTexture{m_frame_tex.id(), m_frame_tex.width(), m_frame_tex.height()},
       map_tex, op, m_overlay_rt);
+  // Compare view: each further method's map over the frame, with the same options.
+  m_compare_shown = 0;
+  if (!r.compare.empty()) {
+    if (m_compare_maps.size() < r.compare.size()) {
+      m_compare_maps.resize(r.compare.size());
+      m_compare_rt.resize(r.compare.size());
+    }
+    render::OverlayParams cop = op;
+    cop.range.hi = 1.f;
+    for (size_t i = 0; i < r.compare.size(); ++i) {
+      const app::HostMap& cm = r.compare[i].second;
+      if (cm.empty()) continue;
+      if (new_result) {
+        m_compare_maps[i].ensure(cm.width, cm.height, GL_R32F);
+        m_compare_maps[i].upload_r32f(cm.values.data());
+      }
+      m_compare_rt[i].resize(r.frame->width, r.frame->height);
+      cop.alpha = opt.overlay ? (opt.map_only ? 1.f : std::clamp(opt.alpha, 0.f, 1.f)) : 0.f;
+      cop.frame_gain = opt.overlay && opt.map_only ? 0.f : 1.f;
+      m_overlay_pass.render(
+          render::FrameTexture{m_frame_tex.id(), m_frame_tex.width(), m_frame_tex.height()},
+          render::MapTexture{m_compare_maps[i].id(), cm.width, cm.height}, cop, m_compare_rt[i]);
+      m_compare_shown = i + 1;
+    }
+  }
   if (m_have_grid && grid_dirty) {
     const gpu::BridgeTexture g = m_bridge->texture(1);
     m_grid_rt.resize(g.width, g.height);
@@ -247,6 +272,10 @@ TextureView ResultTextures::sanity_maps() const {
 TextureView ResultTextures::overlay() const {
   if (!m_shown || !m_overlay_rt.texture()) return {};
   return {m_overlay_rt.texture(), m_overlay_rt.width(), m_overlay_rt.height()};
+}
+TextureView ResultTextures::compare(size_t i) const {
+  if (i >= m_compare_shown || !m_compare_rt[i].texture()) return {};
+  return {m_compare_rt[i].texture(), m_compare_rt[i].width(), m_compare_rt[i].height()};
 }
 TextureView ResultTextures::grid() const {
   if (!m_have_grid || !m_grid_rt.texture()) return {};

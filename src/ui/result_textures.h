@@ -70,6 +70,9 @@ class ResultTextures {
   TextureView optvis() const;
 
   TextureView overlay() const;  // frame + heatmap (frame-sized)
+  // Compare view: frame + the i-th further method's map (same display options as overlay()).
+  size_t compare_count() const { return m_compare_shown; }
+  TextureView compare(size_t i) const;
   TextureView grid() const;     // colored channel atlas
   TextureView filters() const;  // first-layer filters (RGB or gray)
   TextureView sanity_maps() const;  // the sanity maps atlas (tile 0 = original)
@@ -101,6 +104,9 @@ class ResultTextures {
   render::ColormapPass m_colormap_pass;
   render::Texture2D m_frame_tex, m_filters_tex, m_sanity_tex, m_channel_tex, m_optvis_tex;
   uint64_t m_optvis_generation = ~0ull;
+  std::vector<render::Texture2D> m_compare_maps;
+  std::vector<render::RenderTarget> m_compare_rt;
+  size_t m_compare_shown = 0;
   render::GridLayout m_sanity_layout;
   uint64_t m_sanity_generation = ~0ull;
   render::RenderTarget m_overlay_rt, m_grid_rt;

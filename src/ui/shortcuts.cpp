@@ -21,6 +21,7 @@ const std::vector<Shortcut>& shortcuts() {
       {GLFW_KEY_M, "m", "cycle method"},
       {GLFW_KEY_G, "g", "show / hide the channel grid"},
       {GLFW_KEY_V, "v", "map only / map over the frame"},
+      {GLFW_KEY_K, "k", "compare view: several methods side by side"},
       {GLFW_KEY_F, "f", "lay the opened channel over the frame / show the map"},
       {GLFW_KEY_T, "t", "lock / unlock the target class"},
       {GLFW_KEY_S, "s", "screenshot (PNG)"},
@@ -111,6 +112,9 @@ void apply_shortcut(int key, UiState& state, ActionQueue& actions, const PanelIn
       break;
     case GLFW_KEY_V:
       state.map_only = !state.map_only;
+      break;
+    case GLFW_KEY_K:
+      state.compare = !state.compare;
       break;
     case GLFW_KEY_F:
       // Needs an opened channel (click a tile); without one it stays the map.

@@ -48,6 +48,11 @@ struct UiState {
   bool map_only = false;          // the heatmap alone on black (key V)
   bool channel_on_frame = false;  // the opened channel laid over the frame instead of the map
   float clip_percent = 2.f;       // pixel-space methods: the top 2 % saturate (0 = off)
+  // Compare view: the main method and these side by side on the same frame (2-6 maps),
+  // synchronized zoom / pan / hover, with their pairwise rank correlation.
+  bool compare = false;
+  std::vector<std::string> compare_methods{"gradcampp", "layercam", "hirescam"};
+  bool metrics = false;  // faithfulness metrics per frame (Inspect > Metrics)
   bool hist_log = true;           // histograms: log10(1 + count), so the tails are visible
   app::OptvisParams optvis;       // the Visualize tab's settings (steps, size, batch...)
   bool optvis_pending = false;    // the channel panel's "visualize": run it for optvis.channel
