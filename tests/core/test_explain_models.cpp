@@ -743,3 +743,27 @@ TEST_CASE("faithfulness metrics on a linear model equal their closed forms") {
   }
   CHECK_THROWS_AS(faithfulness(*model, T(x, {1, 3, 4, 4}), T(map, {2, 8}), t), Error);
 }
+
+TEST_CASE("every method runs on the fast engine (frozen, folded graphs) and agrees with exact") {
+  if (!test::have_explain_fixtures()) return;
+  const std::string dir = test::explain_fixture_dir();
+  auto exact = load("small");
+  model::Model::Options o;
+  o.path = dir + "/small.pt";
+  o.device = "cpu";
+  o.optimization = model::GraphOptimization::Fast;
+  auto fast = model::Model::load(o);
+  auto x = npy_tensor(dir + "/small_x.npy");
+  for (const auto& name : method_names()) {
+    CAPTURE(name);
+    Request req;
+    req.method = parse_method(name);
+    req.layer = "act3";  // feeds GAP + linear: every method, plain CAM included, works here
+    Result a = explain::explain(*exact, x, req), b = explain::explain(*fast, x, req);
+    CHECK(b.target == a.target);
+    CHECK(torch::isfinite(b.map).all().item<bool>());
+    const double scale = std::max(1e-3, a.raw.abs().max().item<double>());
+    // FEM's threshold is a strict comparison: rounding may move a unit across it.
+    if (req.method != Method::Fem) CHECK(max_diff(a.raw, b.raw) < 1e-3 * scale);
+  }
+}
