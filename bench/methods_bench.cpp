@@ -6,6 +6,7 @@
 //     deletion and insertion AUC (explain/metrics.h), explaining the true class.
 // Run (after scripts/build.sh):
 //   THREADS=2 build/methods_bench [MODEL.pt] [SCENES] [ITERS]
+// SCENES = 0 skips the table, ITERS = 0 the cost (the table's values do not depend on timing).
 #include <ATen/Parallel.h>
 
 #include <algorithm>
@@ -42,38 +43,51 @@ int main(int argc, char** argv) {
     using explain::Method;
 
     // --- 1. cost -------------------------------------------------------------------------------
-    capture::Scene probe = capture::make_scene(capture::SceneMode::Single, 1, 0, 160, 120);
-    auto x = model->preprocess(probe.rgb.data(), probe.width, probe.height);
-    const std::vector<Method> four = {Method::GradCam, Method::GradCamPP, Method::HiResCam,
-                                      Method::LayerCam};
-    explain::Request req;
-    auto time_it = [&](auto fn) {
-      for (int i = 0; i < 3; ++i) fn();  // warm-up: graph rewrites, allocator
-      std::vector<double> t;
-      for (int i = 0; i < iters; ++i) {
+    if (iters > 0) {
+      capture::Scene probe = capture::make_scene(capture::SceneMode::Single, 1, 0, 160, 120);
+      auto x = model->preprocess(probe.rgb.data(), probe.width, probe.height);
+      const std::vector<Method> four = {Method::GradCam, Method::GradCamPP, Method::HiResCam,
+                                        Method::LayerCam};
+      explain::Request req;
+      auto time_ms = [&](auto fn) {
         auto t0 = Clock::now();
         fn();
-        t.push_back(ms_since(t0));
+        return ms_since(t0);
+      };
+      auto median = [](std::vector<double> v) {
+        std::sort(v.begin(), v.end());
+        return v[v.size() / 2];
+      };
+      // Interleaved rounds (one, four from one pass, four separately), and the medians of the
+      // per-round ratios: on a shared machine the load drifts between rounds, not within one.
+      std::vector<double> t_one, t_many, t_sep, r_many, r_sep;
+      for (int i = -3; i < iters; ++i) {  // 3 warm-up rounds: graph rewrites, allocator
+        req.method = Method::GradCam;
+        const double one = time_ms([&] { explain::explain(*model, x, req); });
+        const double many = time_ms([&] { explain::explain_many(*model, x, four, req); });
+        double sep = 0;
+        for (Method m : four) {
+          req.method = m;
+          sep += time_ms([&] { explain::explain(*model, x, req); });
+        }
+        if (i < 0) continue;
+        t_one.push_back(one);
+        t_many.push_back(many);
+        t_sep.push_back(sep);
+        r_many.push_back(many / one);
+        r_sep.push_back(sep / one);
       }
-      std::sort(t.begin(), t.end());
-      return t[t.size() / 2];
-    };
-    req.method = Method::GradCam;
-    const double one = time_it([&] { explain::explain(*model, x, req); });
-    const double many = time_it([&] { explain::explain_many(*model, x, four, req); });
-    double separate = 0;
-    for (Method m : four) {
-      req.method = m;
-      separate += time_it([&] { explain::explain(*model, x, req); });
+      const double one = median(t_one), many = median(t_many), separate = median(t_sep);
+      std::printf("cost (median of %d, %d threads, %s, layer %s, %dx%d input)\n", iters,
+                  at::get_num_threads(), path.c_str(), model->default_layer().c_str(), spec.width,
+                  spec.height);
+      std::printf("  gradcam alone                          %8.2f ms\n", one);
+      std::printf("  gradcam+gradcampp+hirescam+layercam, one pass %8.2f ms (%.2fx one)\n", many,
+                  median(r_many));
+      std::printf("  the same four, separately              %8.2f ms (%.2fx one)\n\n", separate,
+                  median(r_sep));
     }
-    std::printf("cost (median of %d, %d threads, %s, layer %s, %dx%d input)\n", iters,
-                at::get_num_threads(), path.c_str(), model->default_layer().c_str(), spec.width,
-                spec.height);
-    std::printf("  gradcam alone                          %8.2f ms\n", one);
-    std::printf("  gradcam+gradcampp+hirescam+layercam, one pass %8.2f ms (%.2fx one)\n", many,
-                many / one);
-    std::printf("  the same four, separately              %8.2f ms (%.2fx one)\n\n", separate,
-                separate / one);
+    if (scenes <= 0) return 0;
 
     // --- 2. faithfulness ----------------------------------------------------------------------
     std::vector<Method> methods;
@@ -107,10 +121,12 @@ int main(int argc, char** argv) {
         rows[i].ins += f.insertion;
       }
     }
-    std::printf("faithfulness over %d synthetic scenes (seeds 1000..%d, 160x120, true class; "
-                "model top-1 correct on %d)\n",
-                scenes, 1000 + scenes - 1, correct);
-    std::printf("| method | pointing | drop | increase | deletion AUC | insertion AUC | ms/frame |\n");
+    std::printf(
+        "faithfulness over %d synthetic scenes (seeds 1000..%d, 160x120, true class; "
+        "model top-1 correct on %d)\n",
+        scenes, 1000 + scenes - 1, correct);
+    std::printf(
+        "| method | pointing | drop | increase | deletion AUC | insertion AUC | ms/frame |\n");
     std::printf("|---|---|---|---|---|---|---|\n");
     for (size_t i = 0; i < methods.size(); ++i) {
       const Row& w = rows[i];

@@ -141,7 +141,8 @@ Json ExportMethods::tail() const {
     out["metrics_mean"] = mean(m_sums[0]);
   } else {
     Json per = Json::object();
-    for (size_t i = 0; i < m_methods.size(); ++i) per[explain::method_name(m_methods[i])] = mean(m_sums[i]);
+    for (size_t i = 0; i < m_methods.size(); ++i)
+      per[explain::method_name(m_methods[i])] = mean(m_sums[i]);
     out["metrics_mean"] = per;
   }
   return out;

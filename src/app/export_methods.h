@@ -50,7 +50,7 @@ class ExportMethods {
   };
   std::vector<explain::Method> m_methods;
   bool m_metrics;
-  std::vector<Json> m_frame_metrics;       // this frame's, per method
+  std::vector<Json> m_frame_metrics;      // this frame's, per method
   std::vector<torch::Tensor> m_previous;  // last frame's maps, per method (stability)
   std::vector<Sums> m_sums;
 };

@@ -162,8 +162,9 @@ Pass run_pass(model::Model& model, const torch::Tensor& input, const std::string
 // the summed score gives each sample's own gradient. Reports progress (done of total) and throws
 // Cancelled when the callback says stop.
 template <typename Fn>
-void batched_grads(model::Model& model, int64_t n, int batch, int64_t target, const std::string& layer,
-                   Fn make_inputs, const std::function<void(int64_t, const torch::Tensor&)>& consume,
+void batched_grads(model::Model& model, int64_t n, int batch, int64_t target,
+                   const std::string& layer, Fn make_inputs,
+                   const std::function<void(int64_t, const torch::Tensor&)>& consume,
                    const Progress& progress, const char* unit) {
   batch = std::max(1, batch);
   for (int64_t i = 0; i < n; i += batch) {

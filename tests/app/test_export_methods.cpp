@@ -56,8 +56,8 @@ TEST_CASE("export of several methods from one pass equals single-method runs; me
   for (int i = 0; i < 3; ++i) make_png(dir, "frames/f" + std::to_string(i) + ".png", i * 3);
   const std::string common = "export --model " + fx + "/small.pt --input " + dir.str("frames") +
                              " --layer act2 --device cpu --raw ";
-  const std::vector<std::string> names = {"gradcam", "hirescam", "eigencam", "fem", "ablationcam",
-                                          "saliency"};
+  const std::vector<std::string> names = {"gradcam", "hirescam",    "eigencam",
+                                          "fem",     "ablationcam", "saliency"};
   std::string list;
   for (const auto& n : names) list += (list.empty() ? "" : ",") + n;
   auto r = test::camscope(common + "--method " + list + " --metrics --out " + dir.str("many"));
@@ -66,8 +66,8 @@ TEST_CASE("export of several methods from one pass equals single-method runs; me
 
   for (const auto& n : names) {
     CAPTURE(n);
-    auto one = test::camscope(common + "--method " + n + " --overlay none --out " +
-                              dir.str("one_" + n));
+    auto one =
+        test::camscope(common + "--method " + n + " --overlay none --out " + dir.str("one_" + n));
     REQUIRE_MESSAGE(one.status == 0, one.output);
     for (int i = 0; i < 3; ++i) {
       const std::string f = format_index("cam_%06d.npy", i), raw = format_index("raw_%06d.npy", i);
@@ -112,13 +112,14 @@ TEST_CASE("export of several methods from one pass equals single-method runs; me
     const Json& mean = s["metrics_mean"][n];
     CHECK(mean["frames"] == 3);
     double d = 0;
-    for (int i = 0; i < 3; ++i) d += s["frames"][i]["methods"][n]["metrics"]["deletion"].get<double>();
+    for (int i = 0; i < 3; ++i)
+      d += s["frames"][i]["methods"][n]["metrics"]["deletion"].get<double>();
     CHECK(mean["deletion"].get<double>() == doctest::Approx(d / 3));
   }
 
   // One method with --metrics: the metrics sit in the frame entry itself.
-  auto m1 = test::camscope(common + "--method gradcam --metrics --overlay none --out " +
-                           dir.str("m1"));
+  auto m1 =
+      test::camscope(common + "--method gradcam --metrics --overlay none --out " + dir.str("m1"));
   REQUIRE_MESSAGE(m1.status == 0, m1.output);
   Json s1 = read_json_file(dir.str("m1/summary.json"));
   CHECK(s1["method"] == "gradcam");

@@ -425,7 +425,8 @@ Vec hand_projection(const Vec& m, int KK, int n) {
   Vec cov(KK * KK, 0.0);
   for (int a = 0; a < KK; ++a)
     for (int b = 0; b < KK; ++b)
-      for (int p = 0; p < n; ++p) cov[a * KK + b] += (m[a * n + p] - mu[a]) * (m[b * n + p] - mu[b]);
+      for (int p = 0; p < n; ++p)
+        cov[a * KK + b] += (m[a * n + p] - mu[a]) * (m[b * n + p] - mu[b]);
   Vec v = hand_top_eigen(cov, KK).first;
   Vec proj(n, 0.0), tot(n, 0.0);
   for (int p = 0; p < n; ++p)
@@ -563,7 +564,8 @@ TEST_CASE("round-2 CAM methods on the hand-built model match values computed by 
 TEST_CASE("Shapley-CAM by hand on a quadratic head: H.A = G, so the weights are Grad-CAM's / 2") {
   if (!test::have_explain_fixtures()) return;
   auto model = load("quad");
-  auto input = torch::randn({1, 3, 6, 6}, at::detail::createCPUGenerator(7), torch::TensorOptions());
+  auto input =
+      torch::randn({1, 3, 6, 6}, at::detail::createCPUGenerator(7), torch::TensorOptions());
   Request req;
   req.layer = "conv";
   req.method = Method::ShapleyCam;
@@ -711,7 +713,10 @@ TEST_CASE("faithfulness metrics on a linear model equal their closed forms") {
     for (int i = 0; i <= steps; ++i) {
       Vec xd(x), xi(48, 0.0);
       for (int r = 0; r < std::min(i * step, 16); ++r)
-        for (int c = 0; c < 3; ++c) xd[c * 16 + order[r]] = 0.0, xi[c * 16 + order[r]] = x[c * 16 + order[r]];
+        for (int c = 0; c < 3; ++c) {
+          xd[c * 16 + order[r]] = 0.0;
+          xi[c * 16 + order[r]] = x[c * 16 + order[r]];
+        }
       del.push_back(lin_p(xd, t));
       ins.push_back(lin_p(xi, t));
     }
@@ -737,4 +742,28 @@ TEST_CASE("faithfulness metrics on a linear model equal their closed forms") {
     CHECK(f.increase == (s < sm));
   }
   CHECK_THROWS_AS(faithfulness(*model, T(x, {1, 3, 4, 4}), T(map, {2, 8}), t), Error);
+}
+
+TEST_CASE("every method runs on the fast engine (frozen, folded graphs) and agrees with exact") {
+  if (!test::have_explain_fixtures()) return;
+  const std::string dir = test::explain_fixture_dir();
+  auto exact = load("small");
+  model::Model::Options o;
+  o.path = dir + "/small.pt";
+  o.device = "cpu";
+  o.optimization = model::GraphOptimization::Fast;
+  auto fast = model::Model::load(o);
+  auto x = npy_tensor(dir + "/small_x.npy");
+  for (const auto& name : method_names()) {
+    CAPTURE(name);
+    Request req;
+    req.method = parse_method(name);
+    req.layer = "act3";  // feeds GAP + linear: every method, plain CAM included, works here
+    Result a = explain::explain(*exact, x, req), b = explain::explain(*fast, x, req);
+    CHECK(b.target == a.target);
+    CHECK(torch::isfinite(b.map).all().item<bool>());
+    const double scale = std::max(1e-3, a.raw.abs().max().item<double>());
+    // FEM's threshold is a strict comparison: rounding may move a unit across it.
+    if (req.method != Method::Fem) CHECK(max_diff(a.raw, b.raw) < 1e-3 * scale);
+  }
 }
