@@ -31,14 +31,15 @@ namespace {
 
 const char* kHelp =
     "usage: camscope bench --export [export options] [--frames N] [--warmup K] [--out DIR]\n"
-    "                      [--rss-every N] [--json]\n"
+    "                      [--rounds R] [--rss-every N] [--json]\n"
     "Runs `camscope export` on N frames after K warm-up frames (default 100 after 10) into DIR\n"
     "(default: a temporary folder, removed afterwards) and, in the same run, the model alone\n"
     "(preprocessed frames already in memory, same method, batch and engine, nothing written)\n"
     "on the same frames, before and after the export; prints both rates and their ratio.\n"
     "Export options passed through: --model --model-config --input --method --layer --target\n"
     "--device --engine --overlay --batch --writers --png-level --jpeg-quality --raw\n"
-    "--colormap --alpha. --rss-every N samples the resident set size every N frames.\n";
+    "--colormap --alpha. --rounds R repeats it all (median ratio reported). --rss-every N\n"
+    "samples the resident set size every N frames (last round).\n";
 
 using Clock = std::chrono::steady_clock;
 
@@ -57,7 +58,7 @@ int bench_export(int argc, const char* const* argv) {
                                              "writers", "png-level", "jpeg-quality", "colormap",
                                              "alpha"};
   std::set<std::string> values = pass_values;
-  for (const char* k : {"frames", "warmup", "out", "rss-every", "threads"}) values.insert(k);
+  for (const char* k : {"frames", "warmup", "out", "rss-every", "rounds"}) values.insert(k);
   Args args(argc, argv, values, {"export", "json", "help", "raw"});
   if (args.flag("help")) {
     std::fputs(kHelp, stdout);
@@ -127,24 +128,43 @@ int bench_export(int argc, const char* const* argv) {
     const double s = std::chrono::duration<double>(Clock::now() - t0).count();
     model_fps.push_back(s > 0 ? frames / s : 0);
   };
-  ExportHooks hooks;
-  hooks.before = model_alone;
-  hooks.after = model_alone;
-  hooks.rss_every = rss_every;
+  // Rounds: export, with the model alone right before and after it; the ratio of each round is
+  // taken under the load of that round, and the median of the rounds is reported.
+  const int rounds = args.get_int("rounds", 1);
+  if (rounds < 1) throw Error("--rounds must be >= 1");
   const double load_before = load_average();
-  const auto t_all = Clock::now();
-  const int status = run_export(static_cast<int>(argv2.size()), argv2.data(), &hooks);
-  const double wall_s = std::chrono::duration<double>(Clock::now() - t_all).count();
-  if (status != 0) return status;
-  if (static_cast<int>(hooks.commit_s.size()) < total)
-    throw Error("bench --export: the export wrote " + std::to_string(hooks.commit_s.size()) +
-                " of " + std::to_string(total) + " frames");
-  const double t_begin = warmup > 0 ? hooks.commit_s[warmup - 1] : 0.0;
-  const double t_end = hooks.commit_s[total - 1];
-  const double export_fps = t_end > t_begin ? frames / (t_end - t_begin) : 0.0;
-  double model_mean = 0;
-  for (double v : model_fps) model_mean += v / model_fps.size();
-  const double ratio = model_mean > 0 ? export_fps / model_mean : 0.0;
+  std::vector<double> export_rates, model_rates, ratios;
+  ExportHooks hooks;
+  double wall_s = 0;
+  for (int round = 0; round < rounds; ++round) {
+    hooks = ExportHooks();
+    hooks.before = model_alone;
+    hooks.after = model_alone;
+    hooks.rss_every = rss_every;
+    model_fps.clear();
+    const auto t_all = Clock::now();
+    const int status = run_export(static_cast<int>(argv2.size()), argv2.data(), &hooks);
+    wall_s = std::chrono::duration<double>(Clock::now() - t_all).count();
+    if (status != 0) return status;
+    if (static_cast<int>(hooks.commit_s.size()) < total)
+      throw Error("bench --export: the export wrote " + std::to_string(hooks.commit_s.size()) +
+                  " of " + std::to_string(total) + " frames");
+    const double t_begin = warmup > 0 ? hooks.commit_s[warmup - 1] : 0.0;
+    const double t_end = hooks.commit_s[total - 1];
+    const double fps = t_end > t_begin ? frames / (t_end - t_begin) : 0.0;
+    double mean = 0;
+    for (double v : model_fps) mean += v / model_fps.size();
+    export_rates.push_back(fps);
+    model_rates.push_back(mean);
+    ratios.push_back(mean > 0 ? fps / mean : 0.0);
+  }
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    const size_t n = v.size();
+    return n == 0 ? 0.0 : n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+  };
+  const double export_fps = median(export_rates), model_mean = median(model_rates);
+  const double ratio = median(ratios);
 
   Json j;
   j["tool"] = "camscope bench --export";
@@ -152,14 +172,15 @@ int bench_export(int argc, const char* const* argv) {
   for (size_t i = 1; i < ex.size(); ++i) j["export_args"].push_back(ex[i]);
   j["frames"] = frames;
   j["warmup"] = warmup;
+  j["rounds"] = rounds;
   j["threads"] = at::get_num_threads();
   j["cores"] = std::thread::hardware_concurrency();
   j["load_average_1m"] = {load_before, load_average()};
   j["export_fps"] = export_fps;
-  j["model_only_fps"] = model_fps;
-  j["model_only_fps_mean"] = model_mean;
+  j["model_only_fps"] = model_mean;
   j["ratio"] = ratio;
-  j["wall_s"] = wall_s;
+  j["per_round"] = {{"export_fps", export_rates}, {"model_only_fps", model_rates}, {"ratio", ratios}};
+  j["wall_s_last_round"] = wall_s;
   if (!hooks.rss_kb.empty()) {
     Json r = Json::array();
     for (const auto& [n, kb] : hooks.rss_kb) r.push_back({n, kb});
@@ -169,14 +190,19 @@ int bench_export(int argc, const char* const* argv) {
     std::printf("%s\n", j.dump(2).c_str());
     return 0;
   }
-  std::printf("camscope bench --export: %d frames after %d warm-up, %d threads, %u cores, load %.2f -> %.2f\n",
-              frames, warmup, at::get_num_threads(), std::thread::hardware_concurrency(),
-              load_before, load_average());
+  std::printf(
+      "camscope bench --export: %d frames after %d warm-up, %d round(s), %d threads, %u cores, "
+      "load %.2f -> %.2f\n",
+      frames, warmup, rounds, at::get_num_threads(), std::thread::hardware_concurrency(),
+      load_before, load_average());
+  for (int r = 0; r < rounds; ++r)
+    std::printf("  round %d: export %.2f fps, model alone %.2f fps, ratio %.3f\n", r + 1,
+                export_rates[r], model_rates[r], ratios[r]);
   std::printf("  export      %8.2f fps (decode thread -> model -> writers, files on disk)\n",
               export_fps);
-  std::printf("  model alone %8.2f fps (before %.2f, after %.2f)\n", model_mean,
-              model_fps.size() > 0 ? model_fps[0] : 0.0, model_fps.size() > 1 ? model_fps[1] : 0.0);
-  std::printf("  export / model alone = %.3f\n", ratio);
+  std::printf("  model alone %8.2f fps (same frames preprocessed in memory, same batches)\n",
+              model_mean);
+  std::printf("  export / model alone = %.3f (median of rounds)\n", ratio);
   if (!hooks.rss_kb.empty()) {
     long lo = hooks.rss_kb.front().second, hi = lo;
     for (const auto& [n, kb] : hooks.rss_kb) lo = std::min(lo, kb), hi = std::max(hi, kb);

@@ -402,6 +402,9 @@ int run_export(int argc, const char* const* argv, ExportHooks* hooks) {
     throw Error("--resume cannot append to overlay.mp4; use --overlay png, jpg or none");
   capture::SourceOptions source_opt;
   source_opt.decode = parse_decode_options(args);
+  // Frames are read once, in order: the viewer's 512 MiB scrubbing cache would only hold memory
+  // (it fills over the first ~700 frames of a 640x360 video). Enough for the read-ahead.
+  source_opt.cache_mb = 96;
 
   model::Model::Options mopt;
   mopt.path = args.get("model");
@@ -523,6 +526,8 @@ int run_export(int argc, const char* const* argv, ExportHooks* hooks) {
   JsonArrayWriter frames(summary_path, "frames");
 
   if (hooks && hooks->before) hooks->before(*model, req, batch);
+  // Long methods (scorecam, smoothgrad, intgrad) stop at their next batch on SIGINT/SIGTERM.
+  req.progress = [](int64_t, int64_t, const char*) { return StopSignals::raised() == 0; };
   StopSignals stop_signals;
   Progress progress(total, static_cast<int64_t>(kept.size()));
   int64_t committed = static_cast<int64_t>(kept.size()), computed = 0, skipped = 0;
@@ -606,10 +611,15 @@ int run_export(int argc, const char* const* argv, ExportHooks* hooks) {
       }
     }
     std::vector<explain::Result> results;
-    if (xs.size() > 1) {
-      results = explain::explain_batch(*model, torch::cat(xs), req);
-    } else {
-      results.push_back(explain::explain(*model, xs[0], req));
+    try {
+      if (xs.size() > 1) {
+        results = explain::explain_batch(*model, torch::cat(xs), req);
+      } else {
+        results.push_back(explain::explain(*model, xs[0], req));
+      }
+    } catch (const explain::Cancelled&) {  // a signal stopped a long method (scorecam, ...)
+      items.clear();
+      return;
     }
     for (size_t k = 0; k < items.size(); ++k) {
       Decoded& d = items[k];
