@@ -102,7 +102,7 @@ int bench_export(int argc, const char* const* argv) {
   // The model alone: the same frames, decoded and preprocessed beforehand (at most 32 distinct
   // ones, cycled), explained in the export's batches.
   std::vector<torch::Tensor> inputs;
-  std::vector<double> model_fps;
+  std::vector<double> model_fps, model_cpu_ms;
   auto model_alone = [&](model::Model& model, const explain::Request& req, int batch) {
     if (inputs.empty()) {
       capture::SourceOptions so;
@@ -124,16 +124,18 @@ int bench_export(int argc, const char* const* argv) {
     };
     run(std::min(warmup, 2 * batch));
     const auto t0 = Clock::now();
+    const double c0 = process_cpu_s();
     run(frames);
     const double s = std::chrono::duration<double>(Clock::now() - t0).count();
     model_fps.push_back(s > 0 ? frames / s : 0);
+    model_cpu_ms.push_back(1e3 * (process_cpu_s() - c0) / frames);
   };
   // Rounds: export, with the model alone right before and after it; the ratio of each round is
   // taken under the load of that round, and the median of the rounds is reported.
   const int rounds = args.get_int("rounds", 1);
   if (rounds < 1) throw Error("--rounds must be >= 1");
   const double load_before = load_average();
-  std::vector<double> export_rates, model_rates, ratios;
+  std::vector<double> export_rates, model_rates, ratios, export_cpu, model_cpu, cpu_ratios;
   ExportHooks hooks;
   double wall_s = 0;
   for (int round = 0; round < rounds; ++round) {
@@ -142,6 +144,7 @@ int bench_export(int argc, const char* const* argv) {
     hooks.after = model_alone;
     hooks.rss_every = rss_every;
     model_fps.clear();
+    model_cpu_ms.clear();
     const auto t_all = Clock::now();
     const int status = run_export(static_cast<int>(argv2.size()), argv2.data(), &hooks);
     wall_s = std::chrono::duration<double>(Clock::now() - t_all).count();
@@ -154,6 +157,14 @@ int bench_export(int argc, const char* const* argv) {
     const double fps = t_end > t_begin ? frames / (t_end - t_begin) : 0.0;
     double mean = 0;
     for (double v : model_fps) mean += v / model_fps.size();
+    const double c_begin = warmup > 0 ? hooks.commit_cpu_s[warmup - 1] : hooks.commit_cpu_s[0];
+    const double e_cpu = 1e3 * (hooks.commit_cpu_s[total - 1] - c_begin) /
+                         (warmup > 0 ? frames : frames - 1);
+    double m_cpu = 0;
+    for (double v : model_cpu_ms) m_cpu += v / model_cpu_ms.size();
+    export_cpu.push_back(e_cpu);
+    model_cpu.push_back(m_cpu);
+    cpu_ratios.push_back(e_cpu > 0 ? m_cpu / e_cpu : 0.0);
     export_rates.push_back(fps);
     model_rates.push_back(mean);
     ratios.push_back(mean > 0 ? fps / mean : 0.0);
@@ -179,7 +190,13 @@ int bench_export(int argc, const char* const* argv) {
   j["export_fps"] = export_fps;
   j["model_only_fps"] = model_mean;
   j["ratio"] = ratio;
-  j["per_round"] = {{"export_fps", export_rates}, {"model_only_fps", model_rates}, {"ratio", ratios}};
+  // CPU time per frame (all threads): on a machine of its own whose cores the model keeps busy,
+  // export fps / model fps tends to model CPU / export CPU, whatever else runs meanwhile.
+  j["export_cpu_ms_per_frame"] = median(export_cpu);
+  j["model_only_cpu_ms_per_frame"] = median(model_cpu);
+  j["cpu_ratio"] = median(cpu_ratios);
+  j["per_round"] = {{"export_fps", export_rates}, {"model_only_fps", model_rates}, {"ratio", ratios},
+                    {"export_cpu_ms", export_cpu}, {"model_only_cpu_ms", model_cpu}};
   j["wall_s_last_round"] = wall_s;
   if (!hooks.rss_kb.empty()) {
     Json r = Json::array();
@@ -196,13 +213,18 @@ int bench_export(int argc, const char* const* argv) {
       frames, warmup, rounds, at::get_num_threads(), std::thread::hardware_concurrency(),
       load_before, load_average());
   for (int r = 0; r < rounds; ++r)
-    std::printf("  round %d: export %.2f fps, model alone %.2f fps, ratio %.3f\n", r + 1,
-                export_rates[r], model_rates[r], ratios[r]);
+    std::printf("  round %d: export %.2f fps, model alone %.2f fps, ratio %.3f; CPU per frame: "
+                "export %.1f ms, model alone %.1f ms, ratio %.3f\n",
+                r + 1, export_rates[r], model_rates[r], ratios[r], export_cpu[r], model_cpu[r],
+                cpu_ratios[r]);
   std::printf("  export      %8.2f fps (decode thread -> model -> writers, files on disk)\n",
               export_fps);
   std::printf("  model alone %8.2f fps (same frames preprocessed in memory, same batches)\n",
               model_mean);
   std::printf("  export / model alone = %.3f (median of rounds)\n", ratio);
+  std::printf("  CPU per frame (all threads): export %.1f ms, model alone %.1f ms; model / export "
+              "= %.3f (median of rounds)\n",
+              median(export_cpu), median(model_cpu), median(cpu_ratios));
   if (!hooks.rss_kb.empty()) {
     long lo = hooks.rss_kb.front().second, hi = lo;
     for (const auto& [n, kb] : hooks.rss_kb) lo = std::min(lo, kb), hi = std::max(hi, kb);

@@ -10,6 +10,7 @@
 // frames on disk (every file is whole: written under a temporary name, then renamed), and
 // --resume continues from there.
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <atomic>
@@ -333,6 +334,13 @@ long resident_kb() {
   return kb;
 }
 
+double process_cpu_s() {
+  struct rusage ru {};
+  ::getrusage(RUSAGE_SELF, &ru);
+  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+         1e-6 * static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+}
+
 int cmd_export(int argc, const char* const* argv) { return run_export(argc, argv, nullptr); }
 
 int run_export(int argc, const char* const* argv, ExportHooks* hooks) {
@@ -557,6 +565,7 @@ int run_export(int argc, const char* const* argv, ExportHooks* hooks) {
     progress.update(committed);
     if (hooks) {
       hooks->commit_s.push_back(ms_since(t_start) / 1000.0);
+      hooks->commit_cpu_s.push_back(process_cpu_s());
       if (hooks->rss_every > 0 && committed % hooks->rss_every == 0)
         hooks->rss_kb.emplace_back(committed, resident_kb());
     }

@@ -22,13 +22,16 @@ struct ExportHooks {
   std::function<void(model::Model&, const explain::Request&, int batch)> before, after;
   // Filled by the export: seconds since the pipeline started at each frame's commit, in order.
   std::vector<double> commit_s;
+  // Process CPU time (user + system, all threads) in seconds at each commit.
+  std::vector<double> commit_cpu_s;
   // Resident set size (KiB) every `rss_every` committed frames (0: never): (frames, KiB).
   int rss_every = 0;
   std::vector<std::pair<int64_t, long>> rss_kb;
 };
 
 int run_export(int argc, const char* const* argv, ExportHooks* hooks);
-long resident_kb();  // this process's VmRSS
+long resident_kb();     // this process's VmRSS
+double process_cpu_s();  // this process's CPU time so far (user + system, all threads)
 
 }  // namespace camscope::app
 
