@@ -13,6 +13,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -21,6 +22,7 @@
 #include <vector>
 
 #include "app/commands.h"
+#include "app/export_run.h"
 #include "app/pipeline.h"
 #include "explain/explain.h"
 #include "model/model.h"
@@ -49,7 +51,9 @@ const char* kBenchHelp =
     "same model and input, paused, S seconds after the first result with nobody touching it;\n"
     "process CPU time (all threads) in % of one core and redraws, headless and, when DISPLAY\n"
     "is set, in a window.\n"
-    "Defaults: --frames 50 --warmup 5 --grid 64 --engine fast, all cores.\n";
+    "Defaults: --frames 50 --warmup 5 --grid 64 --engine fast, all cores.\n"
+    "`camscope bench --export [export options]` times the export pipeline against the model\n"
+    "alone instead (camscope bench --export --help).\n";
 
 using Clock = std::chrono::steady_clock;
 double ms_between(Clock::time_point a, Clock::time_point b) {
@@ -289,6 +293,8 @@ double load_average() {
 }  // namespace
 
 int cmd_bench(int argc, const char* const* argv) {
+  for (int i = 0; i < argc; ++i)
+    if (std::strcmp(argv[i], "--export") == 0) return bench_export(argc, argv);
   bool help = false;
   Options o = parse(argc, argv, &help);
   if (help) {

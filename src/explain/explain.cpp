@@ -607,4 +607,101 @@ std::vector<Result> explain_many(model::Model& model, const torch::Tensor& input
   return out;
 }
 
+bool batchable(Method m) {
+  switch (m) {
+    case Method::Activation:
+    case Method::GradCam:
+    case Method::GradCamPP:
+    case Method::XGradCam:
+    case Method::LayerCam:
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::vector<Result> explain_batch(model::Model& model, const torch::Tensor& inputs_any,
+                                  const Request& req) {
+  if (!inputs_any.defined() || inputs_any.dim() != 4 || inputs_any.size(0) < 1)
+    throw Error("explain_batch expects preprocessed images [N, C, H, W]");
+  const int64_t N = inputs_any.size(0);
+  std::vector<Result> out;
+  const Method m = req.method;
+  if (N == 1 || !batchable(m)) {
+    for (int64_t i = 0; i < N; ++i) out.push_back(explain(model, inputs_any.narrow(0, i, 1), req));
+    return out;
+  }
+  const torch::Tensor input = inputs_any.to(model.device());
+  if (req.target < -1 || req.target >= model.num_classes())
+    throw Error("target class " + std::to_string(req.target) + " out of range: the model has " +
+                std::to_string(model.num_classes()) + " classes (0.." +
+                std::to_string(model.num_classes() - 1) + ")");
+  const std::string layer = req.layer.empty() ? model.default_layer() : req.layer;
+  {
+    const auto& info = model.layer(layer);  // throws with the closest paths
+    if (!info.output_shape.empty()) check_feature_layer(model, layer, info.output_shape, m);
+  }
+  const int64_t H = input.size(2), W = input.size(3);
+  Result shared;  // the batch's stage timings
+  StageTimer timer(shared, model.device());
+  torch::Tensor logits, A, G;
+  std::vector<int64_t> targets(static_cast<size_t>(N));
+  auto pick_targets = [&] {
+    for (int64_t i = 0; i < N; ++i) targets[i] = resolve_target(logits[i], req.target);
+  };
+  if (m == Method::Activation) {
+    torch::NoGradGuard no_grad;
+    auto fw = model.forward(input, {layer});
+    logits = fw.logits;
+    A = fw.taps.at(0);
+    pick_targets();
+    timer.stage("forward");
+  } else {
+    torch::AutoGradMode enable(true);
+    auto fw = model.forward(input.detach(), {layer});
+    logits = fw.logits.detach();
+    pick_targets();
+    timer.stage("forward");
+    auto idx = torch::tensor(targets, torch::kLong).to(fw.logits.device()).unsqueeze(1);
+    auto score = fw.logits.gather(1, idx).sum();
+    const torch::Tensor tap = fw.taps.at(0);
+    if (tap.requires_grad()) {
+      auto g = torch::autograd::grad({score}, {tap}, {}, false, false, true);
+      G = g[0];
+    }
+    A = tap.detach();
+    timer.stage("backward");
+  }
+  if (A.dim() > 0) check_feature_layer(model, layer, A.narrow(0, 0, 1).sizes().vec(), m);
+  if (m != Method::Activation && !G.defined())
+    throw Error("the target score does not depend on layer '" + layer + "'");
+  for (int64_t i = 0; i < N; ++i) {
+    Result r;
+    r.layer = layer;
+    r.logits = logits[i];
+    r.activation = A[i];
+    r.target = targets[i];
+    torch::Tensor raw;
+    if (m == Method::Activation) {
+      raw = activation_raw(r.activation);
+    } else {
+      r.gradient = G[i];
+      if (m == Method::LayerCam) {
+        raw = layercam_raw(r.activation, r.gradient);
+      } else {
+        r.channel_weights = m == Method::GradCam     ? gradcam_weights(r.gradient)
+                            : m == Method::GradCamPP ? gradcampp_weights(r.activation, r.gradient)
+                                                     : xgradcam_weights(r.activation, r.gradient);
+        raw = weighted_sum(r.activation, r.channel_weights);
+      }
+    }
+    r.raw = raw;
+    r.map = postprocess_cam(raw, H, W);
+    out.push_back(std::move(r));
+  }
+  timer.stage("postprocess");  // weights and maps of the whole batch
+  for (auto& r : out) r.timings_ms = shared.timings_ms;
+  return out;
+}
+
 }  // namespace camscope::explain

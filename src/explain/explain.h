@@ -120,6 +120,20 @@ Result explain(model::Model& model, const torch::Tensor& input, const Request& r
 std::vector<Result> explain_many(model::Model& model, const torch::Tensor& input,
                                  const std::vector<Method>& methods, const Request& base);
 
+// Methods explain_batch() runs as one forward/backward for the whole batch: activation and the
+// gradient CAMs with one target per image (gradcam, gradcampp, xgradcam, layercam). In eval
+// mode the images are independent, so the gradient of the sum of the per-image target scores
+// gives each image its own gradient.
+bool batchable(Method m);
+
+// inputs: [N, C, H, W] preprocessed images. Returns one Result per image, equal to
+// explain(model, inputs[i:i+1], req) up to float rounding (a batched convolution may sum in
+// another order); req.target applies to every image (-1: each image's own top-1). Methods that
+// do not batch run explain() image by image. Timings are the batch's (each Result carries the
+// whole batch's stage times). Same errors as explain().
+std::vector<Result> explain_batch(model::Model& model, const torch::Tensor& inputs,
+                                  const Request& req);
+
 // Softmax of logits [classes] -> the n best (class, probability), best first.
 std::vector<std::pair<int64_t, double>> top_classes(const torch::Tensor& logits, int n = 5);
 

@@ -1,5 +1,9 @@
 #include "explain/overlay.h"
 
+#include <cstring>
+
+#include "explain/overlay_blend.h"
+
 #include <cmath>
 #include <vector>
 
@@ -73,20 +77,14 @@ void axis_samples(int n, int map_n, double lo, double hi, Pos pos, AxisSamples& 
 
 }  // namespace
 
-torch::Tensor overlay(const torch::Tensor& frame_hwc_u8, const torch::Tensor& map,
-                      const uint8_t* lut_rgba, double alpha, const model::InputGeometry& g) {
-  if (frame_hwc_u8.dim() != 3 || frame_hwc_u8.size(2) != 3 ||
-      frame_hwc_u8.scalar_type() != torch::kUInt8)
-    throw Error("overlay expects an [H, W, 3] uint8 frame");
-  if (map.dim() != 2 || map.size(0) < 1 || map.size(1) < 1)
-    throw Error("overlay expects a non-empty 2-D map");
+void blend_overlay(const uint8_t* frame, int W, int H, const float* mv, int mw, int mh,
+                   const uint8_t* lut_rgba, double alpha, const model::InputGeometry& g,
+                   uint8_t* o) {
+  if (mh < 1 || mw < 1) throw Error("overlay expects a non-empty 2-D map");
   if (!(alpha >= 0 && alpha <= 1)) throw Error("--alpha must be in [0, 1]");
-  const int H = static_cast<int>(frame_hwc_u8.size(0)), W = static_cast<int>(frame_hwc_u8.size(1));
   if (!g.valid() || g.src_w != W || g.src_h != H)
     throw Error("overlay: the geometry does not belong to this frame");
-  torch::Tensor frame = frame_hwc_u8.to(torch::kCPU).contiguous();
-  torch::Tensor m = map.detach().to(torch::kCPU, torch::kFloat).contiguous();
-  const int mh = static_cast<int>(m.size(0)), mw = static_cast<int>(m.size(1));
+  if (o != frame) std::memcpy(o, frame, static_cast<size_t>(W) * H * 3);
   // The map covers the model input; a map of another size (e.g. feature resolution) covers it
   // too, scaled.
   const double kx = static_cast<double>(mw) / g.in_w, ky = static_cast<double>(mh) / g.in_h;
@@ -94,9 +92,6 @@ torch::Tensor overlay(const torch::Tensor& frame_hwc_u8, const torch::Tensor& ma
   axis_samples(W, mw, g.x0, g.x1, [&](int p) { return (g.to_input_x(p + 0.5)) * kx - 0.5; }, xs);
   axis_samples(H, mh, g.y0, g.y1, [&](int p) { return (g.to_input_y(p + 0.5)) * ky - 0.5; }, ys);
 
-  torch::Tensor out = frame.clone();
-  const float* mv = m.data_ptr<float>();
-  uint8_t* o = out.data_ptr<uint8_t>();
   const float a = static_cast<float>(alpha), keep = static_cast<float>(1.0 - alpha);
   for (int y = 0; y < H; ++y) {
     if (!ys.inside[y]) continue;
@@ -123,6 +118,21 @@ torch::Tensor overlay(const torch::Tensor& frame_hwc_u8, const torch::Tensor& ma
       }
     }
   }
+}
+
+torch::Tensor overlay(const torch::Tensor& frame_hwc_u8, const torch::Tensor& map,
+                      const uint8_t* lut_rgba, double alpha, const model::InputGeometry& g) {
+  if (frame_hwc_u8.dim() != 3 || frame_hwc_u8.size(2) != 3 ||
+      frame_hwc_u8.scalar_type() != torch::kUInt8)
+    throw Error("overlay expects an [H, W, 3] uint8 frame");
+  if (map.dim() != 2 || map.size(0) < 1 || map.size(1) < 1)
+    throw Error("overlay expects a non-empty 2-D map");
+  const int H = static_cast<int>(frame_hwc_u8.size(0)), W = static_cast<int>(frame_hwc_u8.size(1));
+  torch::Tensor frame = frame_hwc_u8.to(torch::kCPU).contiguous();
+  torch::Tensor m = map.detach().to(torch::kCPU, torch::kFloat).contiguous();
+  torch::Tensor out = torch::empty_like(frame);
+  blend_overlay(frame.data_ptr<uint8_t>(), W, H, m.data_ptr<float>(), static_cast<int>(m.size(1)),
+                static_cast<int>(m.size(0)), lut_rgba, alpha, g, out.data_ptr<uint8_t>());
   return out;
 }
 

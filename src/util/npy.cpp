@@ -10,7 +10,7 @@
 
 namespace camscope {
 
-void write_npy(const std::string& path, const float* data, const std::vector<int64_t>& shape) {
+void encode_npy(const float* data, const std::vector<int64_t>& shape, std::vector<uint8_t>& out) {
   std::ostringstream dict;
   dict << "{'descr': '<f4', 'fortran_order': False, 'shape': (";
   int64_t count = 1;
@@ -24,14 +24,22 @@ void write_npy(const std::string& path, const float* data, const std::vector<int
   size_t total = 10 + header.size() + 1;
   header.append((64 - total % 64) % 64, ' ');
   header.push_back('\n');
+  const char magic[] = "\x93NUMPY\x01\x00";
+  const uint16_t len = static_cast<uint16_t>(header.size());
+  const size_t bytes = static_cast<size_t>(count) * sizeof(float);
+  out.resize(10 + header.size() + bytes);
+  std::memcpy(out.data(), magic, 8);
+  std::memcpy(out.data() + 8, &len, 2);
+  std::memcpy(out.data() + 10, header.data(), header.size());
+  if (bytes) std::memcpy(out.data() + 10 + header.size(), data, bytes);
+}
+
+void write_npy(const std::string& path, const float* data, const std::vector<int64_t>& shape) {
+  std::vector<uint8_t> bytes;
+  encode_npy(data, shape, bytes);
   std::ofstream f(path, std::ios::binary);
   if (!f) throw Error("cannot write " + path);
-  const char magic[] = "\x93NUMPY\x01\x00";
-  f.write(magic, 8);
-  uint16_t len = static_cast<uint16_t>(header.size());
-  f.write(reinterpret_cast<const char*>(&len), 2);
-  f.write(header.data(), static_cast<std::streamsize>(header.size()));
-  f.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(count * sizeof(float)));
+  f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
   if (!f) throw Error("cannot write " + path);
 }
 
