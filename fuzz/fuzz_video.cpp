@@ -23,6 +23,8 @@ std::string temp_path() {
     return std::string(dir && *dir ? dir : "/tmp") + "/camscope_fuzz_video_" +
            std::to_string(::getpid()) + ".bin";
   }();
+  static const bool cleanup = [] { return std::atexit([] { std::remove(p.c_str()); }) == 0; }();
+  (void)cleanup;
   return p;
 }
 
