@@ -16,7 +16,9 @@ build=${CAMSCOPE_ASAN_BUILD:-"$root/build-asan"}
 #   test_hostile_input  hostile files, sidecars, options, decoders, TorchScript archive check
 #   test_model_errors   Model::load on broken / hostile model files
 #   test_explain_math   the CAM / saliency arithmetic on small tensors
-tests=(test_hostile_input test_model_errors test_explain_math)
+#   test_model          the model engine and preprocessing on the person detector (../shared;
+#                       skips its cases when ../shared is absent)
+tests=(test_hostile_input test_model_errors test_explain_math test_model)
 [ $# -eq 0 ] || tests=("$@")
 # -fno-sanitize=vptr: the vptr check needs the typeinfo of every polymorphic class it meets,
 # and LibTorch does not export all of its own (c10::DynamicType): the tests would not link.
