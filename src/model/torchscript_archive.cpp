@@ -20,6 +20,7 @@ constexpr uint32_t kCentralSig = 0x02014b50, kLocalSig = 0x04034b50;
 constexpr size_t kEndSize = 22, kLocatorSize = 20, kEnd64Size = 56, kCentralSize = 46,
                  kLocalSize = 30;
 constexpr uint64_t kMaxEntries = 1u << 20;
+constexpr uint64_t kMaxDirectoryBytes = 256u << 20;  // read whole: 1M entries of 256 bytes
 constexpr uint64_t kDeflateMaxRatio = 1032;
 
 uint32_t le16(const uint8_t* p) { return p[0] | (uint32_t(p[1]) << 8); }
@@ -96,6 +97,8 @@ ArchiveSummary check_torchscript_archive(uint64_t size, const ReadAt& read, uint
   if (cd_offset > cd_limit || cd_limit - cd_offset < cd_size)
     bad("zip directory (" + mib(cd_size) + " at offset " + std::to_string(cd_offset) +
         ") lies outside the file");
+  if (cd_size > kMaxDirectoryBytes)
+    bad("zip directory of " + mib(cd_size) + " (a TorchScript file's takes kilobytes)");
   if (entries > kMaxEntries || entries > cd_size / kCentralSize)
     bad("zip directory of " + mib(cd_size) + " cannot hold the " + std::to_string(entries) +
         " entries it declares");

@@ -9,7 +9,7 @@
 // file ends in one line naming what is wrong, before LibTorch allocates anything:
 //   - the end-of-central-directory record (zip64 too) lies in the file, the directory fits
 //     before it, and holds as many entries as it says;
-//   - each entry: compression stored or deflate, not encrypted, its name printable and in the
+//   - each entry: compression stored or deflate, not encrypted, a name (no NUL) within the
 //     directory, its local header and data inside the file and before the directory, stored
 //     sizes equal, deflated at most 1032:1 (deflate's own limit); the sum of declared sizes
 //     within the model file limit (--max-file-mb);
