@@ -8,10 +8,11 @@ pkgs=(cmake ninja-build g++ pkg-config ccache
       libavformat-dev libavcodec-dev libswscale-dev libavdevice-dev libavutil-dev
       libstb-dev libjpeg62-turbo-dev libpng-dev nlohmann-json3-dev libegl-dev libgl-dev libegl-mesa0 libgl1-mesa-dri
       xvfb xauth ffmpeg clang)
-# libFuzzer's runtime for scripts/fuzz.sh, named after the distribution's clang.
+# libFuzzer's runtime for scripts/fuzz.sh, named after the distribution's clang; on Debian 12
+# (where CI fuzzes and sanitizes) also llvm-symbolizer, for file:line in sanitizer reports.
 . /etc/os-release 2>/dev/null || true
 case "${VERSION_CODENAME:-}" in
-  bookworm) pkgs+=(libclang-rt-14-dev) ;;
+  bookworm) pkgs+=(libclang-rt-14-dev llvm-14) ;;
   trixie) pkgs+=(libclang-rt-19-dev) ;;
 esac
 missing=()

@@ -74,7 +74,10 @@ class VideoSource final : public IndexedSource {
   int64_t index_at_time(double seconds) const override {
     const double t = seconds / av_q2d(m_time_base) + 1e-6;
     if (!(t > 0)) return 0;
-    const int64_t ts = m_pts.front() + static_cast<int64_t>(std::min(t, 9e18));
+    // Past the last frame: the last one (also keeps the sum below within int64).
+    const double last = static_cast<double>(m_pts.back() - m_pts.front());
+    if (t >= last) return static_cast<int64_t>(m_pts.size()) - 1;
+    const int64_t ts = m_pts.front() + static_cast<int64_t>(t);
     auto it = std::upper_bound(m_pts.begin(), m_pts.end(), ts);
     return std::max<int64_t>(0, (it - m_pts.begin()) - 1);
   }
@@ -150,6 +153,11 @@ class VideoSource final : public IndexedSource {
     }
 
     const int64_t n = static_cast<int64_t>(m_pts.size());
+    // Every pts difference below (pts_of, spans, time -> index) must fit in int64.
+    int64_t range = 0;
+    if (__builtin_sub_overflow(m_pts.back(), m_pts.front(), &range) || range > (INT64_MAX >> 2))
+      throw Error(m_path + ": implausible timestamps (from " + std::to_string(m_pts.front()) +
+                  " to " + std::to_string(m_pts.back()) + ")");
     if (st->nb_frames > n) {
       m_not_in_file = st->nb_frames - n;
       log::warn(m_path + ": truncated file, " + std::to_string(n) + " of " +

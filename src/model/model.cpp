@@ -17,6 +17,7 @@
 
 #include "model/preprocess.h"
 #include "model/tap_graph.h"
+#include "model/torchscript_archive.h"
 #include "util/args.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -47,6 +48,8 @@ void check_model_file(const std::string& path) {
   if (why.empty() && fs::file_size(path, ec) == 0 && !ec)
     throw Error(path + ": empty file, not a TorchScript model");
   check_input_file(path, FileKind::Model);  // not regular, too large: one line naming the limit
+  // The zip container, bounded by the file, before LibTorch trusts its directory.
+  check_torchscript_file(path, static_cast<uint64_t>(max_file_bytes(FileKind::Model)));
 }
 
 torch::Device pick_device(const std::string& name) {

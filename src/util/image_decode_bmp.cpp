@@ -166,8 +166,12 @@ Decoded decode_bmp(const Input& in) {
         if (p + 2 > n) fail(in, "BMP RLE data is truncated (delta)");
         const uint64_t right = d[p], up = d[p + 1];
         p += 2;
-        data.insert(data.end(), right + up * width, 0);  // <= 255 * (width + 1) per 4 bytes
-        x = data.size() % width;
+        // Up to 255 * (width + 1) pixels from 4 bytes: only what the image still needs is
+        // stored (the rest would be dropped anyway), so a row of 2^27 pixels cannot make one
+        // delta ask for 34 GB.
+        const uint64_t skip = right + up * width;
+        x = (data.size() + skip) % width;
+        data.insert(data.end(), std::min<uint64_t>(skip, total - data.size()), 0);
       } else {  // absolute run
         const size_t want = rle4 ? byte / 2 : byte;
         const size_t got = std::min(want, n - p);

@@ -103,6 +103,9 @@ bool run(const Input& in, Guard& g, Decoded& out, std::vector<uint8_t>& raw,
   png_infop info = g.info;
   if (setjmp(png_jmpbuf(png))) return false;
   png_set_user_limits(png, 0x7fffffff, 0x7fffffff);  // check_budget already ran
+  // Decompressed chunks (zTXt, iTXt, iCCP) are bounded by the file size, at least 8 MiB; over
+  // it the chunk is skipped (a benign error). Declared lengths are checked in decode_png.
+  png_set_chunk_malloc_max(png, std::max<size_t>(in.size, 8u << 20));
   png_set_benign_errors(png, 1);                      // Pillow ignores what libpng deems benign
   // CRCs as Pillow checks them: every chunk before the image data (Pillow's _open), not IDAT.
   png_set_crc_action(png, PNG_CRC_DEFAULT, PNG_CRC_ERROR_QUIT);
@@ -165,6 +168,20 @@ Decoded decode_png(const Input& in) {
   if (in.size < 33 || std::memcmp(in.data + 12, "IHDR", 4) != 0)
     fail(in, "PNG file without a valid IHDR header");
   check_budget(in, be32(in.data + 16), be32(in.data + 20));
+  // libpng 1.6.39 allocates some ancillary chunks (eXIf) at their declared length before
+  // reading them, whatever the chunk allocation limit says: a 198-byte file declaring a 2 GiB
+  // eXIf chunk got 2 GiB (fuzz finding). Every chunk up to the image data must fit in the file
+  // (Pillow fails on such files too: "Truncated File Read"); IDAT is streamed, not allocated.
+  for (size_t pos = 8; pos + 8 <= in.size;) {
+    const uint32_t len = be32(in.data + pos);
+    if (std::memcmp(in.data + pos + 4, "IDAT", 4) == 0) break;
+    if (len > in.size - pos - 8 || in.size - pos - 8 - len < 4)
+      fail(in, "PNG file is truncated (chunk '" + printable(std::string(
+                   reinterpret_cast<const char*>(in.data + pos + 4), 4)) + "' declares " +
+                   std::to_string(len) + " bytes, the file holds " +
+                   std::to_string(in.size - pos - 8) + " after its header)");
+    pos += 12 + len;
+  }
   Reader reader{in.data, in.size, 8, {0}};
   Guard g;
   g.png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &reader, on_error, on_warning);

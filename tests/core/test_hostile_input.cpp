@@ -8,10 +8,12 @@
 #include <vector>
 
 #include "model/model.h"
+#include "model/torchscript_archive.h"
 #include "test_support.h"
 #include "util/args.h"
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/image_io.h"
 #include "util/json.h"
 
 using namespace camscope;
@@ -318,4 +320,186 @@ TEST_CASE("JsonArrayWriter writes what write_json_file writes, holding no item i
     CHECK(read_json_file(d.str("s.json")) == whole);
   }
   CHECK_FALSE(std::filesystem::exists(d.str("s.json.items.tmp")));
+}
+
+// [SECTION] TorchScript container check (model/torchscript_archive.cpp) and fuzz findings
+
+namespace {
+
+void put16(std::string& s, uint32_t v) {
+  s += static_cast<char>(v & 0xff);
+  s += static_cast<char>((v >> 8) & 0xff);
+}
+void put32(std::string& s, uint32_t v) {
+  put16(s, v & 0xffff);
+  put16(s, v >> 16);
+}
+
+// A stored zip as torch.jit.save lays it out; `declared` overrides an entry's sizes.
+struct Zip {
+  struct Entry {
+    std::string name, data;
+    int64_t declared = -1;
+    uint32_t method = 0;
+  };
+  std::vector<Entry> entries;
+  std::string bytes() const {
+    std::string out, cd;
+    for (const Entry& e : entries) {
+      const uint32_t offset = static_cast<uint32_t>(out.size());
+      const uint32_t size = e.declared >= 0 ? static_cast<uint32_t>(e.declared) : e.data.size();
+      out += "PK\x03\x04";
+      put16(out, 20); put16(out, 0); put16(out, e.method); put16(out, 0); put16(out, 0);
+      put32(out, 0); put32(out, size); put32(out, size);
+      put16(out, e.name.size()); put16(out, 0);
+      out += e.name + e.data;
+      cd += "PK\x01\x02";
+      put16(cd, 20); put16(cd, 20); put16(cd, 0); put16(cd, e.method); put16(cd, 0); put16(cd, 0);
+      put32(cd, 0); put32(cd, size); put32(cd, size);
+      put16(cd, e.name.size()); put16(cd, 0); put16(cd, 0); put16(cd, 0); put16(cd, 0);
+      put32(cd, 0); put32(cd, offset);
+      cd += e.name;
+    }
+    const uint32_t cd_offset = static_cast<uint32_t>(out.size());
+    out += cd;
+    out += "PK\x05\x06";
+    put16(out, 0); put16(out, 0); put16(out, entries.size()); put16(out, entries.size());
+    put32(out, cd.size()); put32(out, cd_offset); put16(out, 0);
+    return out;
+  }
+};
+
+Zip torchscript_zip() {
+  return Zip{{{"m/data.pkl", "\x80\x02}q\x00."}, {"m/code/__torch__.py", "def forward(self):\n"},
+              {"m/constants.pkl", "\x80\x02)."}, {"m/version", "3\n"}}};
+}
+
+std::string archive_error(const std::string& bytes, uint64_t limit = 64u << 20) {
+  return error_of([&] {
+    model::check_torchscript_archive(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(),
+                                     limit);
+  });
+}
+
+}  // namespace
+
+TEST_CASE("TorchScript archive check: a well-formed archive passes, its folder and sizes known") {
+  const std::string z = torchscript_zip().bytes();
+  auto s = model::check_torchscript_archive(reinterpret_cast<const uint8_t*>(z.data()), z.size(),
+                                            64u << 20);
+  CHECK(s.prefix == "m/");
+  CHECK(s.entries == 4);
+}
+
+TEST_CASE("TorchScript archive check: hostile or foreign containers end in one line") {
+  CHECK(has(archive_error("definitely not a model\n"), "not a zip archive"));
+  CHECK(has(archive_error(std::string("\x80\x02\x8a\x0a" "l\xfc\x9c" "F\xf9 j", 11)), "Python pickle"));
+  const std::string good = torchscript_zip().bytes();
+  CHECK(has(archive_error(good.substr(0, good.size() / 2)), "no zip end record"));
+  {  // an entry declaring 3 GiB in a file of a few hundred bytes (LibTorch would allocate it)
+    Zip z = torchscript_zip();
+    z.entries[1].declared = 3u << 30;
+    CHECK(has(archive_error(z.bytes(), 4ull << 30), "runs past the data"));
+  }
+  {  // declared sizes over the model limit
+    Zip z = torchscript_zip();
+    z.entries[0].method = 8;
+    z.entries[0].declared = 200;
+    CHECK(has(archive_error(z.bytes(), 100), "model limit"));
+  }
+  {  // compression LibTorch cannot read
+    Zip z = torchscript_zip();
+    z.entries[2].method = 12;
+    CHECK(has(archive_error(z.bytes()), "compression method 12"));
+  }
+  {  // torch.save() checkpoint: data.pkl and tensors, no code
+    Zip z{{{"ckpt/data.pkl", "\x80\x02}q\x00."}, {"ckpt/data/0", "abcd"}, {"ckpt/version", "3\n"}}};
+    CHECK(has(archive_error(z.bytes()), "a torch.save() file"));
+  }
+  {  // entry count larger than the directory can hold
+    std::string b = torchscript_zip().bytes();
+    b[b.size() - 14] = '\x7f';  // entries on this disk
+    b[b.size() - 12] = '\x7f';  // entries in total
+    CHECK(has(archive_error(b), "cannot hold the 127 entries"));
+  }
+  {  // a file, through Model::load: the path and "not a loadable TorchScript model"
+    test::TempDir d("hostile_zip");
+    Zip z = torchscript_zip();
+    z.entries[1].declared = 3u << 30;
+    std::ofstream(d.str("bomb.pt"), std::ios::binary) << z.bytes();
+    const std::string msg = error_of([&] { model::Model::load({d.str("bomb.pt"), "", "cpu", 0}); });
+    CHECK(has(msg, "bomb.pt: not a loadable TorchScript model (m/code/__torch__.py"));
+  }
+}
+
+// [SECTION] Image decoders: fuzz findings (fuzz/fuzz_image.cpp)
+
+namespace {
+std::string bmp_rle8(uint32_t width, uint32_t height, const std::string& rle) {
+  std::string info;
+  put32(info, 40); put32(info, width); put32(info, height); put16(info, 1); put16(info, 8);
+  put32(info, 1); put32(info, rle.size()); put32(info, 0); put32(info, 0); put32(info, 2);
+  put32(info, 0);
+  const std::string pal("\x10\x20\x30\x00\x40\x50\x60\x00", 8);
+  std::string b = "BM";
+  put32(b, 14 + 40 + pal.size() + rle.size()); put32(b, 0); put32(b, 14 + 40 + pal.size());
+  return b + info + pal + rle;
+}
+long max_rss_kib() {
+  std::ifstream f("/proc/self/status");
+  std::string line;
+  while (std::getline(f, line))
+    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
+  return 0;
+}
+}  // namespace
+
+TEST_CASE("BMP RLE: a delta escape asks for no more than the image still needs") {
+  // 2^24 x 2 pixels (96 MiB decoded, within the default limit); one delta of 255 rows used to
+  // append 255 * 2^24 zero indices (4 GiB) before the decoder noticed the image was full.
+  const std::string rle("\x00\x02\x00\x00\xff\xff\x00\x01", 8);
+  const std::string b = bmp_rle8(1u << 24, 2, rle);
+  const long before = max_rss_kib();
+  Image img = decode_image_rgb(reinterpret_cast<const uint8_t*>(b.data()), b.size(), "delta.bmp");
+  CHECK(img.width == (1 << 24));
+  CHECK(img.height == 2);
+  CHECK(img.pixels[0] == 0x30);  // palette entry 0 (BGR 10 20 30)
+  CHECK(img.pixels[img.pixels.size() - 1] == 0x10);
+  // The pixels themselves are 96 MiB and the index buffer 32 MiB; nothing near 4 GiB.
+  CHECK(max_rss_kib() - before < (600 << 10));
+  // A delta within the image still lands where Pillow puts it: row 0 skipped, then pixels.
+  const std::string small = bmp_rle8(4, 2, std::string("\x00\x02\x00\x00\x01\x00\x02\x01\x00\x00\x04\x00", 12));
+  Image s = decode_image_rgb(reinterpret_cast<const uint8_t*>(small.data()), small.size(), "d.bmp");
+  // File rows are bottom-up: file row 0 is the image's last row; its pixel 0 is index 0 (the
+  // delta skipped it), pixels 1 and 2 index 1.
+  CHECK(s.pixels[(4 + 0) * 3] == 0x30);
+  CHECK(s.pixels[(4 + 1) * 3] == 0x60);
+  CHECK(s.pixels[(4 + 2) * 3] == 0x60);
+}
+
+TEST_CASE("PNG: an ancillary chunk declaring more than the file holds is not allocated") {
+  // fuzz finding: a 198-byte PNG whose eXIf chunk declares 0x1000001a bytes; libpng allocated
+  // the 256 MiB before reading it (no chunk allocation limit in this build). Now the limit is
+  // the file size (8 MiB for decompressed chunks): one line about the short file.
+  const std::string png =
+      std::string("\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR\x00\x00\x00\x07\x00\x00\x00\x05\x08\x02"
+                  "\x00\x00\x00\x06\xf8\x61\x8f\x10\x00\x00\x1a\x65\x58\x49\x66\x4d\x4d\x00\x2a"
+                  "\x00\x00\x00\x08\x00\x01\x01\x12\x00\x03\x00\x00\x00\x01\x00\x06\x00\x00\x00"
+                  "\x00\x00\x00\xd6\x67\x4b\x69\x00\x00\x00\x24IDAT\x78\x9c\x63\x64\x60\x60", 85) +
+      std::string(47, '\0') +
+      std::string("\x50\xc1\x40\x2c\x0c\x46\x0c\xc9\x0c\xbc\x68\x08\x2e\x2a\x85\x8c\x90\x45\xd5"
+                  "\xe1\x08", 21) +
+      std::string(29, '\xff') + std::string("\x4d\xd4\x04\x82\x00\x00\x00\x00IEND\xae\xff\xd8\xff", 16);
+  REQUIRE(png.size() == 198);
+  const std::string msg = error_of([&] {
+    decode_image_rgb(reinterpret_cast<const uint8_t*>(png.data()), png.size(), "exif.png");
+  });
+  CHECK(has(msg, "exif.png: PNG file is truncated (chunk 'eXIf' declares 268435482 bytes"));
+  // The second finding: the same chunk declaring 0x7d00001a bytes (2 GiB).
+  std::string png2 = png;
+  png2[33] = '\x7d';
+  CHECK(has(error_of([&] {
+              decode_image_rgb(reinterpret_cast<const uint8_t*>(png2.data()), png2.size(), "x.png");
+            }),
+            "declares 2097152026 bytes"));
 }
