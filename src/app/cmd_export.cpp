@@ -601,6 +601,8 @@ int run_export(int argc, const char* const* argv, ExportHooks* hooks) {
       if (t.joinable()) t.join();
     }
   } decoder_guard{queue, decoder};
+  // Several methods: the first method's files go to its folder too (DIR/<method>/).
+  wopt.out_dir = stdfs::path(methods.path(out, methods.methods()[0], "x")).parent_path().string();
   auto writer = std::make_unique<ExportWriter>(wopt);
   // Several methods: one writer pool per method folder; only the first commits summary entries.
   std::vector<std::unique_ptr<ExportWriter>> more_writers;
