@@ -67,7 +67,7 @@ TEST_CASE("export of several methods from one pass equals single-method runs; me
   for (const auto& n : names) {
     CAPTURE(n);
     auto one =
-        test::camscope(common + "--method " + n + " --overlay none --out " + dir.str("one_" + n));
+        test::camscope(common + "--method " + n + " --batch 1 --overlay none --out " + dir.str("one_" + n));
     REQUIRE_MESSAGE(one.status == 0, one.output);
     for (int i = 0; i < 3; ++i) {
       const std::string f = format_index("cam_%06d.npy", i), raw = format_index("raw_%06d.npy", i);
