@@ -626,6 +626,20 @@ int run_export(int argc, const char* const* argv, ExportHooks* hooks) {
 
   const model::InputSpec& spec = model->sidecar().input;
   bool sanity_done = resume && file_exists(sanity_path);
+  // A frame's map (and raw attribution) and where it lies, for the writers.
+  auto fill_files = [&](ExportJob& job, const explain::Result& r,
+                        const model::InputGeometry& geometry, const capture::Frame& frame) {
+    job.map = to_host_floats(r.map);
+    job.map_h = static_cast<int>(r.map.size(0));
+    job.map_w = static_cast<int>(r.map.size(1));
+    if (raw) {
+      job.raw = to_host_floats(r.raw);
+      job.raw_shape = r.raw.sizes().vec();
+    }
+    job.geometry = geometry;
+    job.width = frame.width;
+    job.height = frame.height;
+  };
   // Explains a batch of frames (one forward/backward when the method batches) and hands each
   // frame to the writers.
   auto compute = [&](std::vector<Decoded>& items) {
@@ -691,31 +705,13 @@ int run_export(int argc, const char* const* argv, ExportHooks* hooks) {
       fj["timings_ms"] = tj;
       if (per_frame) methods.annotate(fj, per_method[k]);
       job.entry = std::move(fj);
-      job.map = to_host_floats(r.map);
-      job.map_h = static_cast<int>(r.map.size(0));
-      job.map_w = static_cast<int>(r.map.size(1));
-      if (raw) {
-        job.raw = to_host_floats(r.raw);
-        job.raw_shape = r.raw.sizes().vec();
-      }
-      job.geometry = geometry;
-      job.width = d.frame.width;
-      job.height = d.frame.height;
+      fill_files(job, r, geometry, d.frame);
       // The other methods' files, each through its own folder's writers.
       for (size_t mi = 1; per_frame && mi < per_method[k].size(); ++mi) {
         const explain::Result& rm = per_method[k][mi];
         ExportJob more;
         more.index = d.frame.index;
-        more.map = to_host_floats(rm.map);
-        more.map_h = static_cast<int>(rm.map.size(0));
-        more.map_w = static_cast<int>(rm.map.size(1));
-        if (raw) {
-          more.raw = to_host_floats(rm.raw);
-          more.raw_shape = rm.raw.sizes().vec();
-        }
-        more.geometry = geometry;
-        more.width = d.frame.width;
-        more.height = d.frame.height;
+        fill_files(more, rm, geometry, d.frame);
         if (overlay_kind != OverlayKind::None) more.rgb = d.frame.rgb;
         more_writers[mi - 1]->submit(std::move(more));
       }

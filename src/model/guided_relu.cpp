@@ -10,11 +10,17 @@
 namespace camscope::model {
 namespace {
 
+// The forward of both ops: the ReLU-family op itself, clamp(x, 0, max), saving x.
+torch::Tensor relu_family_forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
+                                  double max) {
+  ctx->save_for_backward({x});
+  return std::isinf(max) ? x.clamp_min(0) : x.clamp(0, max);
+}
+
 struct GuidedRelu : torch::autograd::Function<GuidedRelu> {
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
                                double max) {
-    ctx->save_for_backward({x});
-    return std::isinf(max) ? x.clamp_min(0) : x.clamp(0, max);
+    return relu_family_forward(ctx, x, max);
   }
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
                                                  torch::autograd::variable_list grads) {
@@ -34,8 +40,7 @@ torch::Tensor guided_relu(const torch::Tensor& x, double max) {
 struct RedirectedRelu : torch::autograd::Function<RedirectedRelu> {
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
                                double max) {
-    ctx->save_for_backward({x});
-    return std::isinf(max) ? x.clamp_min(0) : x.clamp(0, max);
+    return relu_family_forward(ctx, x, max);
   }
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
                                                  torch::autograd::variable_list grads) {
