@@ -43,14 +43,14 @@ const char* kHelp =
 
 using Clock = std::chrono::steady_clock;
 
+}  // namespace
+
 double load_average() {
   std::ifstream in("/proc/loadavg");
   double v = -1;
   in >> v;
   return v;
 }
-
-}  // namespace
 
 int bench_export(int argc, const char* const* argv) {
   const std::set<std::string> pass_values = {"model", "model-config", "input", "method", "layer",

@@ -283,13 +283,6 @@ Json measure_idle(const Options& o, const std::string& layer, bool window, doubl
               {"bursts", fs.at("bursts")}};
 }
 
-double load_average() {
-  std::ifstream in("/proc/loadavg");
-  double v = -1;
-  in >> v;
-  return v;
-}
-
 }  // namespace
 
 int cmd_bench(int argc, const char* const* argv) {

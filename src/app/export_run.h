@@ -32,6 +32,7 @@ struct ExportHooks {
 int run_export(int argc, const char* const* argv, ExportHooks* hooks);
 long resident_kb();     // this process's VmRSS
 double process_cpu_s();  // this process's CPU time so far (user + system, all threads)
+double load_average();   // the 1-minute load average (/proc/loadavg), -1 when unknown
 
 }  // namespace camscope::app
 

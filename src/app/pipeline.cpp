@@ -37,6 +37,12 @@ namespace camscope::app {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+// A worker error as the panels show it: its first line (TorchScript adds a traceback).
+std::string first_line(const std::exception& e) {
+  const std::string msg = e.what();
+  return msg.substr(0, msg.find('\n'));
+}
+
 double ms_since(Clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
 }
@@ -855,8 +861,7 @@ void Pipeline::Impl::run_sanity_locked(std::unique_lock<std::mutex>& lk) {
   } catch (const explain::Cancelled&) {
     cancelled = true;
   } catch (const std::exception& e) {
-    std::string msg = e.what();
-    out.error = msg.substr(0, msg.find('\n'));
+    out.error = first_line(e);
   }
   out.running = false;
   out.elapsed_ms = ms_since(t0);
@@ -964,8 +969,7 @@ void Pipeline::Impl::run_optvis_locked(std::unique_lock<std::mutex>& lk) {
   } catch (const explain::Cancelled&) {
     cancelled = true;
   } catch (const std::exception& e) {
-    std::string msg = e.what();
-    out.error = msg.substr(0, msg.find('\n'));
+    out.error = first_line(e);
   }
   out.running = false;
   out.elapsed_ms = ms_since(t0);
@@ -1120,9 +1124,7 @@ void Pipeline::Impl::worker_loop() {
         cancelled = true;  // nothing to publish or cache
       } catch (const std::exception& ex) {
         e = entry_pool->acquire();
-        std::string msg = ex.what();
-        auto nl = msg.find('\n');
-        e->error = nl == std::string::npos ? msg : msg.substr(0, nl);
+        e->error = first_line(ex);
         e->layer = layer;  // the header names the layer that failed
       }
       if (e) e->frame = f;

@@ -55,6 +55,19 @@ void draw_job_progress(ActionQueue& actions, const PanelInputs& in) {
 }
 
 
+// The frame's visible uv window for the view's zoom and pan (clamped so it stays on the frame;
+// the pan is written back clamped). Shared by the single view and the compare grid.
+void zoom_window(UiState& state, float fw, float fh, ImVec2& uv0, ImVec2& uv1) {
+  state.zoom = std::clamp(state.zoom, 1.f, 32.f);
+  const float half = 0.5f / state.zoom;
+  const float cu = std::clamp(0.5f + state.pan_x / fw, half, 1.f - half);
+  const float cv = std::clamp(0.5f + state.pan_y / fh, half, 1.f - half);
+  state.pan_x = (cu - 0.5f) * fw;
+  state.pan_y = (cv - 0.5f) * fh;
+  uv0 = ImVec2(cu - half, cv - half);
+  uv1 = ImVec2(cu + half, cv + half);
+}
+
 // The map value of `map` (input resolution) at frame pixel (px, py), placed like the overlay.
 float map_value_at(const app::HostMap& map, const model::InputGeometry& g, int fw, int fh, int px,
                    int py, bool* inside) {
@@ -86,13 +99,8 @@ ViewportGeometry draw_compare(UiState& state, const PanelInputs& in, const Textu
   const float cell_w = (avail.x - 4.f * (cols - 1)) / cols, cell_h = (avail.y - 4.f * (rows - 1)) / rows;
   const float fit = std::max(1e-3f, std::min(cell_w / fw, (cell_h - 16.f) / fh));
   const ImVec2 size(fw * fit, fh * fit);
-  state.zoom = std::clamp(state.zoom, 1.f, 32.f);
-  const float half = 0.5f / state.zoom;
-  float cu = std::clamp(0.5f + state.pan_x / fw, half, 1.f - half);
-  float cv = std::clamp(0.5f + state.pan_y / fh, half, 1.f - half);
-  state.pan_x = (cu - 0.5f) * fw;
-  state.pan_y = (cv - 0.5f) * fh;
-  const ImVec2 uv0(cu - half, cv - half), uv1(cu + half, cv + half);
+  ImVec2 uv0, uv1;
+  zoom_window(state, fw, fh, uv0, uv1);
   const ImVec2 origin = ImGui::GetCursorScreenPos();
   const ImGuiIO& io = ImGui::GetIO();
   int hover_px = -1, hover_py = -1;
@@ -305,14 +313,8 @@ ViewportGeometry draw_viewport(UiState& state, ActionQueue& actions, const Panel
   ImGui::SetCursorPos(cursor);
 
   // Zoom and pan as a uv window over the frame: 1/zoom of it, centred at pan.
-  state.zoom = std::clamp(state.zoom, 1.f, 32.f);
-  const float half = 0.5f / state.zoom;
-  float cu = 0.5f + state.pan_x / fw, cv = 0.5f + state.pan_y / fh;
-  cu = std::clamp(cu, half, 1.f - half);
-  cv = std::clamp(cv, half, 1.f - half);
-  state.pan_x = (cu - 0.5f) * fw;
-  state.pan_y = (cv - 0.5f) * fh;
-  const ImVec2 uv0(cu - half, cv - half), uv1(cu + half, cv + half);
+  ImVec2 uv0, uv1;
+  zoom_window(state, fw, fh, uv0, uv1);
 
   const ImVec2 p0 = ImGui::GetCursorScreenPos();
   ImGui::Image(tex_id(tex.id), size, uv0, uv1);
