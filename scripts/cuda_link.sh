@@ -99,13 +99,17 @@ case $mode in
   --shell) in_root /bin/bash -l; exit 0 ;;
 esac
 start=$(date +%s)
-# nvcc 12.4 takes GCC <= 13 as its host compiler; C++ goes through GCC 14 as LibTorch did.
+# nvcc 12.4 takes GCC <= 13 as its host compiler, and CMake then links every executable with
+# GCC 13's library folder first (its implicit CUDA link directories): C++ compiled by GCC 14
+# would miss GCC 14's libstdc++ symbols (__cxa_call_terminate), so all C++ goes through GCC 13.
 in_root /bin/bash -c "set -e; cd /src
   if [ ! -f build-cuda/CMakeCache.txt ]; then
     cmake -S . -B build-cuda -G Ninja -DCMAKE_BUILD_TYPE=Release -DCAMSCOPE_CUDA=ON \
+      -DCMAKE_CXX_COMPILER=/usr/bin/g++-13 \
       -DCMAKE_CUDA_COMPILER=/usr/bin/nvcc -DCMAKE_CUDA_HOST_COMPILER=/usr/bin/g++-13 \
       -DCMAKE_CUDA_ARCHITECTURES='75-real;90' -DCAMSCOPE_TORCH_PCH=ON \
       -DCMAKE_EXE_LINKER_FLAGS='-Wl,--allow-shlib-undefined' \
+      -DCMAKE_SHARED_LINKER_FLAGS='-Wl,--allow-shlib-undefined' \
       -DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache
   fi
   cmake --build build-cuda -j ${CAMSCOPE_JOBS:-$(nproc)}"

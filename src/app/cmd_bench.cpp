@@ -41,12 +41,13 @@ const char* kBenchHelp =
     "usage: camscope bench [--model M] [--model-config J] [--input SRC] [--method NAME]\n"
     "                      [--layer PATH] [--target top1|INDEX] [--device auto|cpu|cuda]\n"
     "                      [--threads N] [--frames N] [--warmup K] [--grid N] [--json]\n"
-    "                      [--engine fast|exact] [--idle SECONDS]\n"
+    "                      [--engine fast|exact] [--idle SECONDS] [--device-maps auto|on|off]\n"
     "Runs decode -> preprocess -> forward -> backward to the tap -> explain -> channel grid ->\n"
     "texture upload -> draw (headless GL) on N frames after K warm-up frames, then reports\n"
     "per-stage p50/p95, end-to-end fps, bytes moved per frame, and the bare model rate\n"
     "(forward + gradient to the same tap) measured in the same run. --grid N shows the N most\n"
     "active channels (0 = all). --engine as for view (the bare model uses the same one).\n"
+    "--device-maps as for view; bytes_per_frame.maps_device_to_host counts the maps' copies.\n"
     "Then --idle S (default 10, 0 = skip) measures the viewer at rest: `camscope view` on the\n"
     "same model and input, paused, S seconds after the first result with nobody touching it;\n"
     "process CPU time (all threads) in % of one core and redraws, headless and, when DISPLAY\n"
@@ -124,7 +125,7 @@ struct Options {
 Options parse(int argc, const char* const* argv, bool* help) {
   Args args(argc, argv,
             {"model", "model-config", "input", "method", "layer", "target", "device", "threads",
-             "frames", "warmup", "grid", "engine", "idle"},
+             "frames", "warmup", "grid", "engine", "idle", "device-maps"},
             {"json", "help", "verbose"});
   *help = args.flag("help");
   log::set_verbose(args.flag("verbose"));
@@ -136,6 +137,7 @@ Options parse(int argc, const char* const* argv, bool* help) {
   o.pipe.threads = args.get_int("threads", 0);
   o.pipe.engine = args.get("engine", "fast");
   model::parse_engine(o.pipe.engine);
+  o.pipe.device_maps = args.get("device-maps", "auto");
   // One entry: a frame is never answered from the cache, so every frame is computed.
   o.pipe.cache_entries = 1;
   o.frames = args.get_int("frames", 50);
@@ -332,7 +334,7 @@ int cmd_bench(int argc, const char* const* argv) {
   std::vector<Clock::time_point> done(static_cast<size_t>(total));
   inference_ms.reserve(static_cast<size_t>(o.frames));
   bare_ms.reserve(static_cast<size_t>(o.frames));
-  uint64_t bytes_h2d = 0, bytes_d2h = 0, bytes_h2gl = 0, bytes_d2gl = 0;
+  uint64_t bytes_h2d = 0, bytes_d2h = 0, bytes_h2gl = 0, bytes_d2gl = 0, bytes_maps_d2h = 0;
   long tex_alloc_start = 0, gl_objects_start = 0;
   double pipeline_ms = 0;  // sum of the timed frame intervals
   std::shared_ptr<const FrameResult> first;
@@ -404,6 +406,7 @@ int cmd_bench(int argc, const char* const* argv) {
     const uint64_t frame_rgb = r->frame ? r->frame->rgb.size() : 0;
     bytes_h2d += r->bytes_to_device + tr.host_to_device;
     bytes_d2h += r->bytes_to_host + tr.device_to_host;
+    bytes_maps_d2h += r->map_bytes_to_host + tr.device_to_host;
     bytes_h2gl += frame_rgb + tr.host_to_gl;
     bytes_d2gl += tr.device_to_gl;
   }
@@ -478,7 +481,10 @@ int cmd_bench(int argc, const char* const* argv) {
   out["frames"] = o.frames;
   out["warmup"] = o.warmup;
   out["grid"] =
-      Json{{"channels", first->grid.channels}, {"tile", {first->grid.width, first->grid.height}}};
+      Json{{"channels", first->grid_channels_count()},
+           {"tile", {first->grid.empty() ? first->device_grid.width : first->grid.width,
+                     first->grid.empty() ? first->device_grid.height : first->grid.height}},
+           {"on_device", !first->device_grid.empty()}};
   Json st = Json::object();
   for (const auto& [name, v] : stages.rows()) st[name] = to_json(summarize(v));
   out["stages_ms"] = st;
@@ -493,6 +499,7 @@ int cmd_bench(int argc, const char* const* argv) {
   out["ratio_to_bare_p50"] = frame_s.p50 > 0 ? bare_s.p50 / frame_s.p50 : 0.0;
   out["bytes_per_frame"] = Json{{"host_to_device", static_cast<double>(bytes_h2d) * per},
                                 {"device_to_host", static_cast<double>(bytes_d2h) * per},
+                                {"maps_device_to_host", static_cast<double>(bytes_maps_d2h) * per},
                                 {"host_to_gl", static_cast<double>(bytes_h2gl) * per},
                                 {"device_to_gl", static_cast<double>(bytes_d2gl) * per}};
   out["steady_state"] = Json{{"texture_allocations", tex_allocs}, {"gl_objects_delta", gl_objects}};
@@ -513,7 +520,7 @@ int cmd_bench(int argc, const char* const* argv) {
       bare.model().device_name().c_str(), o.pipe.engine.c_str(), threads,
       std::thread::hardware_concurrency(), out["load_average_1m"].get<double>());
   std::printf("input %s (%dx%d), %d frames after %d warm-up, grid %d channels, GL %s\n",
-              o.pipe.input.c_str(), src.width, src.height, o.frames, o.warmup, first->grid.channels,
+              o.pipe.input.c_str(), src.width, src.height, o.frames, o.warmup, first->grid_channels_count(),
               ctx->renderer().c_str());
   std::printf("  %-12s %9s %9s\n", "stage", "p50 ms", "p95 ms");
   for (const auto& [name, v] : stages.rows()) {

@@ -23,6 +23,7 @@ const char* kViewHelp =
     "                     [--alpha X] [--threshold X] [--size WxH] [--play|--pause]\n"
     "                     [--headless [--frames N] [--screenshot OUT.png]] [--script FILE]\n"
     "                     [--settings FILE] [--no-settings] [--force] [--engine fast|exact]\n"
+    "                     [--device-maps auto|on|off]\n"
     "  --input        image, folder, video, webcam:N or /dev/videoN, synthetic[:seed]\n"
     "                 (default: synthetic)\n"
     "  --headless     no window: render off-screen (also when no display is found);\n"
@@ -35,6 +36,9 @@ const char* kViewHelp =
     "                 else ~/Pictures/camscope); the status line shows each file's full path\n"
     "  --engine       fast (default): weights frozen and folded, oneDNN on the CPU before the\n"
     "                 tap; exact: the model's own ops (maps equal to eager PyTorch's)\n"
+    "  --device-maps  auto (default): on a CUDA model, maps and channel grids stay on the GPU\n"
+    "                 and reach GL through CUDA-GL interop (no device-to-host copy); on: the\n"
+    "                 same path on any device; off: maps are copied to the host\n"
     "  --debug-worker-delay-ms N   slow the inference worker (tests of UI responsiveness;\n"
     "                 also env CAMSCOPE_TEST_WORKER_DELAY_MS); env CAMSCOPE_TEST_SLOW_FRAME_MS=N\n"
     "                 sleeps N ms in every drawn frame (tests: no key press is lost)\n"
@@ -59,7 +63,7 @@ int cmd_view(int argc, const char* const* argv) {
   std::set<std::string> value_opts = {
       "input",     "frames", "screenshot", "size",     "model",   "model-config",
       "layer",     "method", "target",     "device",   "colormap", "alpha",
-      "threshold", "script", "settings",   "threads", "captures",  "engine",  "debug-worker-delay-ms", "debug-batch-delay-ms"};
+      "threshold", "script", "settings",   "threads", "captures",  "engine",  "device-maps", "debug-worker-delay-ms", "debug-batch-delay-ms"};
   value_opts.insert(kDecodeValueOpts.begin(), kDecodeValueOpts.end());
   Args args(argc, argv, value_opts,
             {"headless", "force", "help", "verbose", "play", "pause", "no-settings"});
@@ -89,6 +93,7 @@ int cmd_view(int argc, const char* const* argv) {
   opt.pipeline.decode = parse_decode_options(args);
   opt.pipeline.threads = args.get_int("threads", 0);
   opt.pipeline.engine = args.get("engine", "fast");
+  opt.pipeline.device_maps = args.get("device-maps", "auto");
   if (opt.pipeline.engine != "fast" && opt.pipeline.engine != "exact")
     throw Error("--engine expects exact or fast, got '" + opt.pipeline.engine + "'");
   int delay = 0;

@@ -10,6 +10,7 @@
 
 #include "capture/frame_source.h"
 #include "model/input_geometry.h"
+#include "util/device_buffer.h"
 #include "util/error.h"
 
 namespace camscope::app {
@@ -106,6 +107,18 @@ struct FrameResult {
   Histogram activation_hist, gradient_hist;
   std::vector<std::pair<std::string, double>> timings_ms;  // decode, preprocess, forward, ...
   uint64_t bytes_to_device = 0, bytes_to_host = 0;         // moved by the worker
+  // Of bytes_to_host: the maps and the channel grid (0 on the device path).
+  uint64_t map_bytes_to_host = 0;
+  // The device path (PipelineOptions::device_maps): the map [1, H_in, W_in] and the grid
+  // [N, h, w] (same meaning as map and grid, which are then empty) left where the model
+  // computed them, for the TextureBridge. clip_levels: the map's values at
+  // clip_level_percents() (util/clip_levels.h), for pixel-space methods.
+  DeviceBuffer device_map, device_grid;
+  std::vector<float> clip_levels;
+  std::shared_ptr<void> ready_event;  // CUDA: the event both buffers name (one per pooled result)
+  bool has_map() const { return !map.empty() || !device_map.empty(); }
+  bool has_grid() const { return !grid.empty() || !device_grid.empty(); }
+  int grid_channels_count() const { return !grid.empty() ? grid.channels : device_grid.channels; }
   // Compare view: each further method's map ([1, H_in, W_in] in [0, 1]), and the Spearman rank
   // correlation between every two maps, the main one first ([n * n], n = 1 + compare.size()).
   std::vector<std::pair<std::string, HostMap>> compare;

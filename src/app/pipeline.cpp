@@ -19,12 +19,14 @@
 #include "app/lru_cache.h"
 #include "app/recycler.h"
 #include "explain/channels.h"
+#include "explain/device_maps.h"
 #include "explain/explain.h"
 #include "explain/host_stats.h"
 #include "explain/model_probe.h"
 #include "explain/metrics.h"
 #include "explain/optvis.h"
 #include "explain/sanity.h"
+#include "model/device_stream.h"
 #include "model/model.h"
 #include "model/preprocess.h"
 #include "util/class_target.h"
@@ -75,6 +77,10 @@ struct CacheEntry {
   model::InputGeometry geometry;
   float raw_lo = 1, raw_hi = 0;  // FrameResult::raw_lo/hi
   HostMap channels;  // [K, h, w] per-channel normalized
+  // The device path: the map [1, H, W] and the normalized channels [K, h, w] as tensors on the
+  // model's device (map and channels above stay empty), and the map's clip levels.
+  torch::Tensor device_map, device_channels;
+  std::vector<float> clip_levels;
   std::vector<float> channel_mean, channel_weight;
   std::vector<int64_t> activation_shape;
   std::vector<ClassScore> top;
@@ -83,7 +89,7 @@ struct CacheEntry {
   Histogram activation_hist, gradient_hist;
   std::vector<std::pair<std::string, std::vector<float>>> se_gates;
   std::vector<std::pair<std::string, double>> timings_ms;
-  uint64_t bytes_to_device = 0, bytes_to_host = 0;
+  uint64_t bytes_to_device = 0, bytes_to_host = 0, map_bytes_to_host = 0;
   std::vector<std::pair<std::string, HostMap>> compare;
   std::vector<double> compare_spearman;
 };
@@ -127,10 +133,13 @@ void reset_result(FrameResult& r) {
   keep_storage(r.activation_hist.counts, old.activation_hist.counts);
   keep_storage(r.gradient_hist.counts, old.gradient_hist.counts);
   keep_storage(r.timings_ms, old.timings_ms);
+  keep_storage(r.clip_levels, old.clip_levels);
+  r.ready_event = std::move(old.ready_event);  // made once per pooled result
 }
 
 // Into m (its storage reused); an undefined or odd-shaped tensor leaves m empty.
-void to_host(const torch::Tensor& t, uint64_t* bytes_to_host, HostMap& m) {
+void to_host(const torch::Tensor& t, uint64_t* bytes_to_host, HostMap& m,
+             uint64_t* map_bytes = nullptr) {
   m.channels = m.height = m.width = 0;
   m.values.clear();
   if (!t.defined()) return;
@@ -140,6 +149,7 @@ void to_host(const torch::Tensor& t, uint64_t* bytes_to_host, HostMap& m) {
   if (!c.device().is_cpu()) {
     c = c.to(torch::kCPU);
     *bytes_to_host += static_cast<uint64_t>(c.numel()) * sizeof(float);
+    if (map_bytes) *map_bytes += static_cast<uint64_t>(c.numel()) * sizeof(float);
   }
   c = c.contiguous();
   m.channels = static_cast<int>(c.size(0));
@@ -332,6 +342,11 @@ struct Pipeline::Impl {
   // so it never touches the worker-owned model).
   model::InputSpec input_spec;
   torch::Device input_device{torch::kCPU};
+  // The CUDA stream every LibTorch call of the worker and capture threads runs on (inert on the
+  // CPU), and whether results keep their maps on the model's device (the device path).
+  std::shared_ptr<model::DeviceStream> stream;
+  torch::Device stream_device{torch::kCPU};
+  bool device_maps = false;
 
   // Output.
   std::shared_ptr<const FrameResult> result;
@@ -466,12 +481,21 @@ struct Pipeline::Impl {
   void add_gates(model::Model& m, const torch::Tensor& x, CacheEntry& e);
   EntryPtr compute(model::Model& m, const capture::Frame& f, double decode_ms, const Prepared& pre,
                    uint64_t generation, const ViewParams& p, const explain::Progress& progress);
+  // Under the lock (or before the threads start), whenever the model changes: what the capture
+  // thread needs, camscope's stream on the model's device and whether maps stay there.
   void set_input_spec() {
     input_spec = model->sidecar().input;
     input_device = model->device();
+    const bool cuda = input_device.is_cuda();
+    if (!stream || stream_device != input_device) {
+      stream = model::DeviceStream::create(cuda ? std::max<int>(0, input_device.index()) : -1);
+      stream_device = input_device;
+    }
+    device_maps = opt.device_maps == "on" || (opt.device_maps == "auto" && cuda);
   }
   std::shared_ptr<FrameResult> derive(const CacheEntry& e, const ViewParams& p, int64_t index,
                                       bool from_cache, uint64_t req);
+  void finish_device(FrameResult& r, const CacheEntry& e);
 };
 
 void Pipeline::Impl::capture_loop() {
@@ -528,6 +552,7 @@ void Pipeline::Impl::capture_loop() {
     const int64_t from = next_pos;
     const model::InputSpec spec = input_spec;
     const torch::Device device = input_device;
+    const std::shared_ptr<model::DeviceStream> dev_stream = stream;
     const uint64_t generation = model_generation;
     capture::FrameSource* src = source.get();
     const double fps = source_info.fps;
@@ -563,6 +588,8 @@ void Pipeline::Impl::capture_loop() {
         torch::Tensor hwc =
             torch::from_blob(f->rgb.data(), {f->height, f->width, 3}, torch::kUInt8);
         if (device.is_cpu()) pre.x = input_pool.acquire(spec);
+        // On the worker's stream, so its work on pre.x is ordered after this upload.
+        const model::DeviceStream::Scope on_stream(dev_stream.get());
         model::preprocess_frame(hwc, spec, device, pre.x);
         pre.ms = ms_since(t1);
         pre.model_generation = generation;
@@ -680,7 +707,7 @@ EntryPtr Pipeline::Impl::compute(model::Model& m, const capture::Frame& f, doubl
     e->compare.resize(n - 1);
     for (size_t i = 1; i < n; ++i) {
       e->compare[i - 1].first = explain::method_name(methods[i]);
-      to_host(maps[i], &e->bytes_to_host, e->compare[i - 1].second);
+      to_host(maps[i], &e->bytes_to_host, e->compare[i - 1].second, &e->map_bytes_to_host);
     }
     r = std::move(all[0]);
     r.timings_ms.emplace_back("compare", std::chrono::duration<double, std::milli>(Clock::now() - tc).count());
@@ -697,7 +724,12 @@ EntryPtr Pipeline::Impl::compute(model::Model& m, const capture::Frame& f, doubl
   t0 = Clock::now();
   e->layer = r.layer;
   e->target = r.target;
-  to_host(r.map, &e->bytes_to_host, e->map);
+  if (device_maps) {
+    e->device_map = explain::map_stack(r.map);
+    if (explain::is_pixel_space(req.method)) e->clip_levels = explain::clip_levels(e->device_map);
+  } else {
+    to_host(r.map, &e->bytes_to_host, e->map, &e->map_bytes_to_host);
+  }
   e->geometry = model::input_geometry(f.width, f.height, m.sidecar().input);
   if (r.raw.defined() && r.raw.numel() > 0) {
     e->raw_lo = r.raw.min().item<float>();
@@ -722,18 +754,35 @@ EntryPtr Pipeline::Impl::compute(model::Model& m, const capture::Frame& f, doubl
       ad = ad.contiguous();
       const int64_t K = ad.size(0), hw = ad.size(1) * ad.size(2);
       e->channel_mean.resize(static_cast<size_t>(K));
-      HostMap& ch = e->channels;
-      ch.channels = static_cast<int>(K);
-      ch.height = static_cast<int>(ad.size(1));
-      ch.width = static_cast<int>(ad.size(2));
-      ch.values.resize(static_cast<size_t>(K * hw));
+      float* out = nullptr;
+      if (device_maps) {
+        // The device path on the CPU: the same loops, into a tensor the grid gathers from.
+        e->device_channels = torch::empty({K, ad.size(1), ad.size(2)}, torch::kFloat);
+        out = e->device_channels.data_ptr<float>();
+      } else {
+        HostMap& ch = e->channels;
+        ch.channels = static_cast<int>(K);
+        ch.height = static_cast<int>(ad.size(1));
+        ch.width = static_cast<int>(ad.size(2));
+        ch.values.resize(static_cast<size_t>(K * hw));
+        out = ch.values.data();
+      }
       host = explain::channel_summary_host(ad.data_ptr<float>(), K, hw, e->channel_mean.data(),
-                                           ch.values.data());
+                                           out);
+      if (!host) {
+        e->device_channels = torch::Tensor();
+        e->channels = HostMap{};
+      }
     }
     if (!host) {
       to_vector(explain::channel_mean(ad), e->channel_mean);
-      // Per-channel min-max on the model's device; one host copy of the normalized stack.
-      to_host(explain::normalize_channels(ad), &e->bytes_to_host, e->channels);
+      // Per-channel min-max on the model's device; on the device path it stays there, else one
+      // host copy of the normalized stack.
+      if (device_maps)
+        e->device_channels = explain::normalize_channels(ad).contiguous();
+      else
+        to_host(explain::normalize_channels(ad), &e->bytes_to_host, e->channels,
+                &e->map_bytes_to_host);
     }
     if (r.channel_weights.defined())
       to_vector(r.channel_weights, e->channel_weight);
@@ -776,13 +825,17 @@ std::shared_ptr<FrameResult> Pipeline::Impl::derive(const CacheEntry& e, const V
   r->timings_ms = e.timings_ms;
   r->bytes_to_device = e.bytes_to_device;
   r->bytes_to_host = e.bytes_to_host;
+  r->map_bytes_to_host = e.map_bytes_to_host;
+  r->clip_levels = e.clip_levels;
   r->compare = e.compare;
   r->compare_spearman = e.compare_spearman;
 
   const HostMap& ch = e.channels;
-  if (!ch.empty()) {
+  const bool on_device = e.device_channels.defined();
+  const int K = on_device ? static_cast<int>(e.device_channels.size(0)) : ch.channels;
+  if (!ch.empty() || on_device) {
     std::vector<int>& order = r->grid_channels;
-    order.resize(static_cast<size_t>(ch.channels));
+    order.resize(static_cast<size_t>(K));
     std::iota(order.begin(), order.end(), 0);
     const std::vector<float>* key = nullptr;
     if (p.grid_sort == GridSort::Activation) key = &e.channel_mean;
@@ -801,11 +854,17 @@ std::shared_ptr<FrameResult> Pipeline::Impl::derive(const CacheEntry& e, const V
     if (p.grid_top_k > 0 && static_cast<size_t>(p.grid_top_k) < order.size()) {
       // The opened channel stays pinned: it follows the top k when the ranking drops it.
       const int pin = p.pinned_channel;
-      const bool keep = pin >= 0 && pin < ch.channels &&
+      const bool keep = pin >= 0 && pin < K &&
                         std::find(order.begin(), order.begin() + p.grid_top_k, pin) ==
                             order.begin() + p.grid_top_k;
       order.resize(static_cast<size_t>(p.grid_top_k));
       if (keep) order.push_back(pin);
+    }
+    if (on_device) {
+      // The device path: one gather on the model's device, no host copy.
+      r->device_grid = explain::keep(explain::grid_stack(e.device_channels, order));
+      finish_device(*r, e);
+      return r;
     }
     r->grid.channels = static_cast<int>(order.size());
     r->grid.height = ch.height;
@@ -816,7 +875,19 @@ std::shared_ptr<FrameResult> Pipeline::Impl::derive(const CacheEntry& e, const V
       std::copy_n(ch.values.begin() + static_cast<ptrdiff_t>(order[i] * plane), plane,
                   r->grid.values.begin() + static_cast<ptrdiff_t>(i * plane));
   }
+  finish_device(*r, e);
   return r;
+}
+
+// The device path's last step: the map joins the result, and one event recorded on camscope's
+// stream marks both buffers written (the GL thread's bridge waits on it in its own stream).
+void Pipeline::Impl::finish_device(FrameResult& r, const CacheEntry& e) {
+  if (e.device_map.defined()) r.device_map = explain::keep(e.device_map);
+  if (stream && stream->active() && (!r.device_map.empty() || !r.device_grid.empty())) {
+    if (!r.ready_event) r.ready_event = stream->make_event();
+    stream->record(r.ready_event.get());
+    r.device_map.ready_event = r.device_grid.ready_event = r.ready_event.get();
+  }
 }
 
 // Runs on the worker with the lock held on entry and exit; the check itself runs unlocked on
@@ -1002,6 +1073,9 @@ void Pipeline::Impl::worker_loop() {
              req_serial != seen_req || frame_serial != seen_frame;
     });
     if (stop) break;
+    // Every LibTorch call of this round runs on camscope's stream (inert on the CPU).
+    const std::shared_ptr<model::DeviceStream> round_stream = stream;
+    const model::DeviceStream::Scope on_stream(round_stream.get());
     if (task_pending) {
       task_pending = false;
       std::function<void()> fn = std::move(task);
@@ -1197,7 +1271,7 @@ void Pipeline::Impl::worker_loop() {
 
 void Pipeline::Impl::compute_metrics_locked(std::unique_lock<std::mutex>& lk,
                                             std::shared_ptr<const FrameResult> r) {
-  if (!r || !r->error.empty() || r->map.empty() || !r->frame || !r->frame->valid()) return;
+  if (!r || !r->error.empty() || !r->has_map() || !r->frame || !r->frame->valid()) return;
   model::Model* m = model.get();
   lk.unlock();
   MetricsPoint pt;
@@ -1208,9 +1282,12 @@ void Pipeline::Impl::compute_metrics_locked(std::unique_lock<std::mutex>& lk,
   bool ok = false;
   try {
     torch::Tensor x = m->preprocess(r->frame->rgb.data(), r->frame->width, r->frame->height);
-    map = torch::from_blob(const_cast<float*>(r->map.values.data()), {r->map.height, r->map.width},
-                           torch::kFloat)
-              .clone();
+    if (!r->device_map.empty())  // the device path: the map never left the model's device
+      map = explain::kept_tensor(r->device_map).select(0, 0);
+    else
+      map = torch::from_blob(const_cast<float*>(r->map.values.data()),
+                             {r->map.height, r->map.width}, torch::kFloat)
+                .clone();
     const explain::Faithfulness f = explain::faithfulness(*m, x, map.to(m->device()), r->target, 20);
     pt.score = f.score;
     pt.drop = f.drop;
@@ -1241,6 +1318,8 @@ void Pipeline::Impl::compute_metrics_locked(std::unique_lock<std::mutex>& lk,
 
 Pipeline::Pipeline(const PipelineOptions& opt, const ViewParams& params)
     : m(std::make_unique<Impl>(opt)) {
+  if (opt.device_maps != "auto" && opt.device_maps != "on" && opt.device_maps != "off")
+    throw Error("--device-maps must be auto, on or off (got '" + opt.device_maps + "')");
   // The input first: a bad path is reported before the model spends time loading.
   m->source = capture::open_source(opt.input, m->source_options());
   m->source_info = m->source->info();

@@ -39,6 +39,11 @@ struct PipelineOptions {
   // --target as typed (top1, an index or a class label): resolved into the params' target once
   // the model is loaded. "" = keep the params' target.
   std::string target_spec;
+  // The device path (--device-maps): "auto" keeps maps and channel grids where the model
+  // computed them when it runs on CUDA (no device-to-host copy of a map; ResultTextures fills
+  // the textures through the interop bridge); "on" does it on any device (the CPU too, which
+  // tests the same code up to the CUDA boundary); "off" copies them to the host as before.
+  std::string device_maps = "auto";
 };
 
 // DESIGN.md's method names, in the order the UI cycles through them.

@@ -1086,6 +1086,14 @@ Json ViewSession::state_json() const {
                    {"frame_index", job.frame_index}};
   const auto& r = m_textures->shown();
   if (r) {
+    // The device path keeps no host copy of the map: its sum is read back from the texture.
+    auto map_sum = [&](const FrameResult& fr) -> double {
+      if (!fr.map.empty()) return std::accumulate(fr.map.values.begin(), fr.map.values.end(), 0.0);
+      std::vector<float> v;
+      int w = 0, h = 0;
+      if (!m_textures->read_map(v, &w, &h)) return 0.0;
+      return std::accumulate(v.begin(), v.end(), 0.0);
+    };
     Json top = Json::array();
     for (const ClassScore& c : r->top)
       top.push_back({{"class", c.cls}, {"label", c.label}, {"score", c.prob}});
@@ -1105,14 +1113,25 @@ Json ViewSession::state_json() const {
                    {"from_cache", r->from_cache},
                    {"error", r->error},
                    {"top", top},
-                   {"map_size", {r->map.width, r->map.height}},
+                   {"map_size", {r->map.empty() ? r->device_map.width : r->map.width,
+                                 r->map.empty() ? r->device_map.height : r->map.height}},
+                   {"device_map", !r->device_map.empty()},
+                   {"device_grid", !r->device_grid.empty()},
+                   {"bytes_to_host", r->bytes_to_host},
+                   {"map_bytes_to_host", r->map_bytes_to_host},
                    {"activation_shape", r->activation_shape},
                    {"grid_channels", order},
                    {"channel_mean", r->channel_mean},
                    {"channel_weight", r->channel_weight},
                    {"grid_count", r->grid_channels.size()},
                    {"se_blocks", r->se_gates.size()},
-                   {"map_sum", std::accumulate(r->map.values.begin(), r->map.values.end(), 0.0)},
+                   {"map_sum", map_sum(*r)},
+                   {"map_center", [&] {  // the hover readout's value at the map's center
+                      if (!r->map.empty())
+                        return static_cast<double>(r->map.at(0, r->map.height / 2, r->map.width / 2));
+                      return static_cast<double>(m_textures->map_value(r->device_map.width / 2,
+                                                                       r->device_map.height / 2));
+                    }()},
                    {"compare", [&] {
                       Json a = Json::array();
                       for (const auto& [name, map] : r->compare)

@@ -17,6 +17,7 @@
 
 #include "render/gl.h"
 #include "render/grid_layout.h"
+#include "util/device_buffer.h"
 
 namespace camscope::gpu {
 
@@ -101,6 +102,21 @@ std::unique_ptr<TextureBridge> make_host_bridge(bool use_pbo = false);
 std::unique_ptr<TextureBridge> make_texture_bridge(const BridgeOptions& opt = {});
 // True when this build links the CUDA interop path.
 bool cuda_interop_built();
+
+// A buffer the producer left on its device (the device path): a single map (atlas = false; its
+// first channel) or a channel stack tiled into an atlas with the default layout.
+inline MapDesc map_desc(const DeviceBuffer& b, bool atlas) {
+  MapDesc m;
+  m.data = b.data;
+  m.memory = b.cuda ? Memory::Cuda : Memory::Host;
+  m.width = b.width;
+  m.height = b.height;
+  if (atlas) {
+    m.channels = b.channels;
+    m.grid = render::GridLayout::make(b.channels, b.width, b.height, 1);
+  }
+  return m;
+}
 
 // Checks a descriptor and fills its defaults (pitch, grid). Throws camscope::Error.
 MapDesc normalized(const MapDesc& map);

@@ -4,6 +4,8 @@
 #include <array>
 #include <atomic>
 #include <cmath>
+#include <string>
+#include <vector>
 
 #include "util/error.h"
 
@@ -53,6 +55,38 @@ void fill_cpu(const torch::Tensor& hwc_u8, const InputSpec& spec, torch::Tensor&
                      static_cast<int>(hwc.size(0)), spec, out.data_ptr<float>());
 }
 
+// The frame on the model's device. On CUDA it goes host to device once, from page-locked memory:
+// LibTorch's caching host allocator hands back the same blocks frame after frame and keeps a
+// block from reuse until the asynchronous copy that reads it has run on its stream.
+torch::Tensor to_device(const torch::Tensor& hwc_u8, const torch::Device& device) {
+  if (!device.is_cuda() || !hwc_u8.device().is_cpu()) return hwc_u8.to(device);
+  torch::Tensor staging =
+      torch::empty(hwc_u8.sizes(), torch::TensorOptions().dtype(torch::kUInt8).pinned_memory(true));
+  staging.copy_(hwc_u8);
+  return staging.to(device, torch::kUInt8, /*non_blocking=*/true);
+}
+
+// The sidecar's mean and std as [1, C, 1, 1] tensors on the device, made once per thread and
+// spec instead of two small uploads per frame.
+struct NormCache {
+  torch::Device device{torch::kCPU};
+  std::vector<float> mean, std;
+  torch::Tensor mean_t, std_t;
+};
+const NormCache& norm_tensors(const InputSpec& spec, const torch::Device& device) {
+  thread_local NormCache c;
+  if (!c.mean_t.defined() || c.device != device || c.mean != spec.mean || c.std != spec.std) {
+    const auto opts = torch::TensorOptions().dtype(torch::kFloat32);
+    const int64_t n = static_cast<int64_t>(spec.mean.size());
+    c.device = device;
+    c.mean = spec.mean;
+    c.std = spec.std;
+    c.mean_t = torch::tensor(spec.mean, opts).to(device).view({1, n, 1, 1});
+    c.std_t = torch::tensor(spec.std, opts).to(device).view({1, n, 1, 1});
+  }
+  return c;
+}
+
 }  // namespace
 
 torch::Tensor InputPool::acquire(const InputSpec& spec) {
@@ -82,7 +116,8 @@ torch::Tensor preprocess_frame_torch(const torch::Tensor& hwc_u8, const InputSpe
   check_frame(hwc_u8);
   torch::NoGradGuard no_grad;
   // [1, 3, H, W] float in [0, 1], on the model's device before any arithmetic.
-  torch::Tensor x = hwc_u8.to(device).permute({2, 0, 1}).unsqueeze(0).to(torch::kFloat32) / 255.f;
+  torch::Tensor x =
+      to_device(hwc_u8, device).permute({2, 0, 1}).unsqueeze(0).to(torch::kFloat32) / 255.f;
   switch (spec.color) {
     case ColorMode::RGB:
       break;
@@ -104,11 +139,11 @@ torch::Tensor preprocess_frame_torch(const torch::Tensor& hwc_u8, const InputSpe
     x = resize(x, h, w, spec.antialias);
     x = x.narrow(2, top, spec.height).narrow(3, left, spec.width);
   }
-  const auto opts = torch::TensorOptions().dtype(torch::kFloat32);
-  const int64_t c = x.size(1);
-  auto mean = torch::tensor(spec.mean, opts).to(device).view({1, c, 1, 1});
-  auto std = torch::tensor(spec.std, opts).to(device).view({1, c, 1, 1});
-  return ((x - mean) / std).contiguous();
+  const NormCache& norm = norm_tensors(spec, device);
+  if (norm.mean_t.size(1) != x.size(1))
+    throw Error("preprocess: the sidecar's mean/std have " + std::to_string(norm.mean_t.size(1)) +
+                " values for " + std::to_string(x.size(1)) + " channels");
+  return ((x - norm.mean_t) / norm.std_t).contiguous();
 }
 
 torch::Tensor preprocess_frame(const torch::Tensor& hwc_u8, const InputSpec& spec,

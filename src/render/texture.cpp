@@ -110,4 +110,34 @@ void RenderTarget::read_rgba(uint8_t* out) const {
   glBindFramebuffer(GL_READ_FRAMEBUFFER, 0);
 }
 
+namespace {
+void bind_read(gl::FramebufferHandle& fbo, GLuint texture) {
+  if (!fbo) fbo = gl::FramebufferHandle::create();
+  glBindFramebuffer(GL_READ_FRAMEBUFFER, fbo.id());
+  glFramebufferTexture2D(GL_READ_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, texture, 0);
+  glReadBuffer(GL_COLOR_ATTACHMENT0);
+}
+void unbind_read() {
+  glFramebufferTexture2D(GL_READ_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, 0, 0);
+  glBindFramebuffer(GL_READ_FRAMEBUFFER, 0);
+}
+}  // namespace
+
+void read_r32f(gl::FramebufferHandle& fbo, GLuint texture, int x, int y, int w, int h,
+               float* out) {
+  bind_read(fbo, texture);
+  glPixelStorei(GL_PACK_ALIGNMENT, 4);
+  glReadPixels(x, y, w, h, GL_RED, GL_FLOAT, out);
+  unbind_read();
+}
+
+void copy_r32f(gl::FramebufferHandle& fbo, GLuint src, int x, int y, int w, int h,
+               const Texture2D& dst) {
+  bind_read(fbo, src);
+  glBindTexture(GL_TEXTURE_2D, dst.id());
+  glCopyTexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, x, y, w, h);
+  glBindTexture(GL_TEXTURE_2D, 0);
+  unbind_read();
+}
+
 }  // namespace camscope::render

@@ -59,4 +59,13 @@ class RenderTarget {
   gl::FramebufferHandle m_fbo;
 };
 
+// Float (R32F) texture readback and copy through a framebuffer the caller owns (`fbo` is made on
+// first use): for values the host never had on the device path (the hovered map value, a
+// channel's tile of a grid atlas). Rectangles are in memory rows (row 0 = the image's top).
+void read_r32f(gl::FramebufferHandle& fbo, GLuint texture, int x, int y, int w, int h,
+               float* out);
+// Copies the rectangle of `src` into `dst` (already of size w x h, R32F) at (0, 0).
+void copy_r32f(gl::FramebufferHandle& fbo, GLuint src, int x, int y, int w, int h,
+               const Texture2D& dst);
+
 }  // namespace camscope::render

@@ -285,6 +285,12 @@ void draw_timings(const PanelInputs& in) {
   if (ImGui::BeginTable("bytes", 2, ImGuiTableFlags_RowBg)) {
     row_text("host -> model device", bytes_text(r ? r->bytes_to_device : 0));
     row_text("model device -> host", bytes_text(r ? r->bytes_to_host : 0));
+    // The device path's promise: maps and channel grids never come back to the host.
+    row_text("  of which maps", bytes_text(r ? r->map_bytes_to_host : 0));
+    row_text("maps kept on", r && !r->device_map.empty()
+                                 ? (r->device_map.cuda ? "the GPU (device path)"
+                                                       : "the CPU (device path)")
+                                 : "the host (copied)");
     row_text("host -> GL", bytes_text(in.gl.bytes_to_gl));
     ImGui::EndTable();
   }

@@ -340,14 +340,19 @@ ViewportGeometry draw_viewport(UiState& state, ActionQueue& actions, const Panel
       if (placed && !g.contains(px + 0.5, py + 0.5)) {
         ImGui::TextDisabled("outside the model's view (it saw x %.1f..%.1f, y %.1f..%.1f)", g.x0,
                             g.x1, g.y0, g.y1);
-      } else if (!r->map.empty()) {
+      } else if (r->has_map()) {
         // The map covers the crop box: the same transform as the overlay (nearest map texel).
+        // The device path has no host copy: the value is read from the map's texture.
+        const bool host = !r->map.empty();
+        const int mw = host ? r->map.width : r->device_map.width;
+        const int mh = host ? r->map.height : r->device_map.height;
         const double ix = placed ? g.to_input_x(px + 0.5) / g.in_w : u;
         const double iy = placed ? g.to_input_y(py + 0.5) / g.in_h : v;
-        const int mx = std::clamp(static_cast<int>(ix * r->map.width), 0, r->map.width - 1);
-        const int my = std::clamp(static_cast<int>(iy * r->map.height), 0, r->map.height - 1);
-        ImGui::Text("%s = %.3f  (model input %d, %d)", r->params.method.c_str(),
-                    r->map.at(0, my, mx), mx, my);
+        const int mx = std::clamp(static_cast<int>(ix * mw), 0, mw - 1);
+        const int my = std::clamp(static_cast<int>(iy * mh), 0, mh - 1);
+        const float value = host ? r->map.at(0, my, mx)
+                                 : (in.textures ? in.textures->map_value(mx, my) : 0.f);
+        ImGui::Text("%s = %.3f  (model input %d, %d)", r->params.method.c_str(), value, mx, my);
       }
       ImGui::EndTooltip();
     }
@@ -408,7 +413,7 @@ ViewportGeometry draw_viewport(UiState& state, ActionQueue& actions, const Panel
     dl->AddRectFilled(ImVec2(p0.x, p0.y), ImVec2(p0.x + ImGui::CalcTextSize(cap).x + 8, p0.y + 18),
                       IM_COL32(0, 0, 0, 150));
     dl->AddText(ImVec2(p0.x + 4, p0.y + 2), IM_COL32(255, 255, 255, 255), cap);
-    if (state.show_overlay && (state.alpha > 0.f || state.map_only) && !r->map.empty())
+    if (state.show_overlay && (state.alpha > 0.f || state.map_only) && r->has_map())
       draw_colorbar(dl, p0.x, p0.y, size.x, size.y, state.colormap, state.threshold, *r,
                     in.textures ? in.textures->shown_clip() : 1.f,
                     in.textures ? in.textures->shown_channel() : -1);

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <iterator>
 
+#include "util/clip_levels.h"
+
 namespace camscope::ui {
 namespace {
 using Clock = std::chrono::steady_clock;
@@ -16,14 +18,11 @@ double ms_since(Clock::time_point t0) {
 float clip_value(const std::vector<float>& values, float percent, std::vector<float>& scratch) {
   if (!(percent > 0.f) || values.empty()) return 1.f;
   scratch.assign(values.begin(), values.end());
-  const double q = std::clamp(1.0 - percent / 100.0, 0.0, 1.0);
-  const size_t k = std::min(scratch.size() - 1,
-                            static_cast<size_t>(q * static_cast<double>(scratch.size() - 1) + 0.5));
+  const size_t k = clip_rank(scratch.size(), percent);
   std::nth_element(scratch.begin(), scratch.begin() + static_cast<std::ptrdiff_t>(k),
                    scratch.end());
-  const float v = scratch[k];
   // A map whose top values are all equal (or all zero) has nothing to clip.
-  return v > 1e-6f && std::isfinite(v) ? std::min(v, 1.f) : 1.f;
+  return clip_saturation(scratch[k]);
 }
 
 bool is_pixel_space_method(const std::string& m) {
@@ -62,10 +61,16 @@ bool ResultTextures::update(const std::shared_ptr<const app::FrameResult>& resul
       ++m_frame_uploads;
       bytes += r.frame->rgb.size();
     }
+    // The device path leaves map and grid where the model computed them: they reach GL through
+    // the bridge (interop on CUDA, after the worker's event) without a host copy.
     gpu::MapDesc maps[2];
+    gpu::CudaSync sync;
+    sync.ready_event = r.ready_event.get();
     size_t n = 0;
-    m_have_map = !r.map.empty();
-    if (m_have_map) {
+    m_have_map = r.has_map();
+    if (!r.device_map.empty()) {
+      maps[n++] = gpu::map_desc(r.device_map, /*atlas=*/false);
+    } else if (m_have_map) {
       maps[n].data = r.map.values.data();
       maps[n].width = r.map.width;
       maps[n].height = r.map.height;
@@ -77,8 +82,12 @@ bool ResultTextures::update(const std::shared_ptr<const app::FrameResult>& resul
       maps[n].width = maps[n].height = 1;
       ++n;
     }
-    m_have_grid = !r.grid.empty();
-    if (m_have_grid) {
+    m_have_grid = r.has_grid();
+    if (!r.device_grid.empty()) {
+      maps[n] = gpu::map_desc(r.device_grid, /*atlas=*/true);
+      maps[n].border_value = 0.f;
+      ++n;
+    } else if (m_have_grid) {
       maps[n].data = r.grid.values.data();
       maps[n].width = r.grid.width;
       maps[n].height = r.grid.height;
@@ -87,7 +96,7 @@ bool ResultTextures::update(const std::shared_ptr<const app::FrameResult>& resul
       maps[n].border_value = 0.f;
       ++n;
     }
-    m_bridge->upload(maps, n);
+    m_bridge->upload(maps, n, sync);
     bytes += m_bridge->last_frame().total();
     if (m_have_grid)
       m_grid_layout = m_bridge->texture(1).grid;
@@ -100,21 +109,28 @@ bool ResultTextures::update(const std::shared_ptr<const app::FrameResult>& resul
 
   const auto t1 = Clock::now();
   const app::FrameResult& r = *m_shown;
-  if (clip_dirty)
-    m_clip_hi = m_have_map && is_pixel_space_method(r.params.method)
-                    ? clip_value(r.map.values, opt.clip_percent, m_clip_scratch)
-                    : 1.f;
+  if (clip_dirty) {
+    const bool pixel = m_have_map && is_pixel_space_method(r.params.method);
+    if (!pixel)
+      m_clip_hi = 1.f;
+    else if (!r.map.empty())
+      m_clip_hi = clip_value(r.map.values, opt.clip_percent, m_clip_scratch);
+    else  // the device path: the levels the worker computed next to the map
+      m_clip_hi = clip_from_levels(r.clip_levels, opt.clip_percent);
+  }
   if (channel_dirty) {
-    // The channel's tile of the grid (per-channel min-max, feature resolution), laid over the
-    // crop box like the map; bilinear upsampling as the overlay samples any map.
+    // The channel's tile of the grid atlas (per-channel min-max, feature resolution), copied
+    // texture to texture (the device path has no host copy of it) and laid over the crop box
+    // like the map; bilinear upsampling as the overlay samples any map.
     m_channel_shown = -1;
     const auto it = std::find(r.grid_channels.begin(), r.grid_channels.end(), opt.channel);
-    if (opt.channel >= 0 && it != r.grid_channels.end() && !r.grid.empty()) {
-      const size_t pos = static_cast<size_t>(it - r.grid_channels.begin());
-      const size_t plane = static_cast<size_t>(r.grid.width) * r.grid.height;
-      if ((pos + 1) * plane <= r.grid.values.size()) {
-        m_channel_tex.ensure(r.grid.width, r.grid.height, GL_R32F);
-        m_channel_tex.upload_r32f(r.grid.values.data() + pos * plane);
+    if (opt.channel >= 0 && it != r.grid_channels.end() && m_have_grid && m_grid_layout.valid()) {
+      const int pos = static_cast<int>(it - r.grid_channels.begin());
+      if (pos < m_grid_layout.count) {
+        const int w = m_grid_layout.tile_w, h = m_grid_layout.tile_h;
+        m_channel_tex.ensure(w, h, GL_R32F);
+        render::copy_r32f(m_read_fbo, m_bridge->texture(1).id, m_grid_layout.tile_x(pos),
+                          m_grid_layout.tile_y(pos), w, h, m_channel_tex);
         m_channel_shown = opt.channel;
       }
     }
@@ -289,6 +305,24 @@ TextureView ResultTextures::filters() const {
 void ResultTextures::read_overlay(std::vector<uint8_t>& out) const {
   out.resize(static_cast<size_t>(m_overlay_rt.width()) * m_overlay_rt.height() * 4);
   if (!out.empty()) m_overlay_rt.read_rgba(out.data());
+}
+
+float ResultTextures::map_value(int x, int y) const {
+  const gpu::BridgeTexture t = m_bridge->texture(0);
+  if (!m_have_map || !t.id || x < 0 || y < 0 || x >= t.width || y >= t.height) return 0.f;
+  float v = 0.f;
+  render::read_r32f(m_read_fbo, t.id, x, y, 1, 1, &v);
+  return v;
+}
+
+bool ResultTextures::read_map(std::vector<float>& out, int* width, int* height) const {
+  const gpu::BridgeTexture t = m_bridge->texture(0);
+  if (!m_have_map || !t.id) return false;
+  out.resize(static_cast<size_t>(t.width) * t.height);
+  render::read_r32f(m_read_fbo, t.id, 0, 0, t.width, t.height, out.data());
+  *width = t.width;
+  *height = t.height;
+  return true;
 }
 
 }  // namespace camscope::ui

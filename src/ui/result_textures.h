@@ -95,6 +95,12 @@ class ResultTextures {
   long frame_uploads() const { return m_frame_uploads; }
   const gpu::TextureBridge& bridge() const { return *m_bridge; }
 
+  // The shown map's value at map pixel (x, y), read back from its texture (one texel: the
+  // device path has no host copy of the map); 0 outside or without a map.
+  float map_value(int x, int y) const;
+  // The whole map read back from its texture (row 0 = top); false without a map.
+  bool read_map(std::vector<float>& out, int* width, int* height) const;
+
   // Reads the overlay texture back (RGBA8, top row first) into `out`, resized as needed.
   void read_overlay(std::vector<uint8_t>& out) const;
 
@@ -117,7 +123,8 @@ class ResultTextures {
   uint64_t m_filters_generation = 0;
   bool m_have_map = false, m_have_grid = false;
   std::vector<uint8_t> m_rgb_scratch;
-  std::vector<float> m_clip_scratch, m_channel_scratch;
+  std::vector<float> m_clip_scratch;
+  mutable gl::FramebufferHandle m_read_fbo;  // map_value, read_map and the channel tile copy
   float m_clip_hi = 1.f;
   int m_channel_shown = -1;
   double m_upload_ms = 0, m_draw_ms = 0;
