@@ -114,21 +114,27 @@ in_root /bin/bash -c "set -e; cd /src
   fi
   cmake --build build-cuda -j ${CAMSCOPE_JOBS:-$(nproc)}"
 log "build took $(( $(date +%s) - start )) s"
-# The checks: camscope and the CUDA tests link LibTorch's CUDA library and the CUDA runtime,
-# and carry the interop and device-stream code (not the CPU stand-ins).
+# The checks: the app (the `camscope` launcher loads libcamscope_app.so, which holds everything),
+# the CUDA tests and gpu_bench link LibTorch's CUDA library and the CUDA runtime, and carry the
+# interop and device-stream code (not the CPU stand-ins).
 fail=0
-for exe in build-cuda/camscope build-cuda/tests/test_render_cuda build-cuda/tests/test_device_path \
-           build-cuda/gpu_bench; do
+for exe in build-cuda/libcamscope_app.so build-cuda/tests/test_render_cuda \
+           build-cuda/tests/test_device_path build-cuda/gpu_bench; do
   [ -x "$root_dir/$exe" ] || { log "MISSING $exe"; fail=1; continue; }
   needed=$(readelf -d "$root_dir/$exe" | grep NEEDED | sed 's/.*\[\(.*\)\]/\1/' | tr '\n' ' ')
   for lib in libtorch_cuda.so libcudart.so; do
     case " $needed" in *" $lib"*) ;; *) log "$exe does not link $lib (needs: $needed)"; fail=1 ;; esac
   done
-  syms=$(nm -C "$root_dir/$exe" 2>/dev/null | grep -c -E ' T (camscope::gpu::create_cuda_interop|camscope::model::DeviceStream::create)' || true)
-  log "$exe: links $(echo "$needed" | grep -o 'lib[a-z_]*cuda[a-z_]*\.so[.0-9]*' | sort -u | tr '\n' ' '); CUDA entry points $syms"
+  # The CUDA halves themselves: the interop implementation and the CUDA stream class.
+  syms=$(nm -C "$root_dir/$exe" 2>/dev/null | grep -E ' [TtWw] ' | grep -o -E 'camscope::gpu::create_cuda_interop|camscope::model::\(anonymous namespace\)::CudaStream' | sort -u | tr '\n' ' ' || true)
+  want="*create_cuda_interop*CudaStream*"
+  [ "${exe##*/}" = test_render_cuda ] && want="*create_cuda_interop*"  # the bridge alone
+  # shellcheck disable=SC2254
+  case $syms in $want) ;; *) log "$exe lacks the CUDA code (has: $syms)"; fail=1 ;; esac
+  log "$exe: links $(echo "$needed" | grep -o 'lib[a-z0-9_]*cu[a-z0-9_]*\.so[.0-9]*' | sort -u | tr '\n' ' '); has $syms"
 done
 # Undefined symbols left for the loader must all come from the libraries absent here (cuDNN).
-undef=$(in_root /bin/bash -c "cd /src && ld.so --list build-cuda/camscope 2>/dev/null | grep 'not found' || true")
+undef=$(in_root /bin/bash -c "cd /src && ldd build-cuda/libcamscope_app.so 2>/dev/null | grep 'not found' | sort -u | tr -s ' \t' ' ' || true")
 [ -n "$undef" ] && log "libraries not in this root (expected: libcudnn only): $undef"
 if [ $fail -ne 0 ]; then log "FAILED"; exit 1; fi
 log "CUDA configuration links against LibTorch $(in_root dpkg-query -W -f='${Version}' libtorch-cuda-dev) with nvcc $(in_root nvcc --version | grep -o 'release [0-9.]*')"

@@ -98,6 +98,10 @@ class CudaInteropImpl final : public CudaInterop {
         cudaGraphicsUnmapResources(static_cast<int>(m_batch.size()), m_batch.data(), stream);
     if (err != cudaSuccess) cuda_check(err, failed);
     cuda_check(unmap_err, "cudaGraphicsUnmapResources");
+    // The producer frees its buffers (LibTorch's caching allocator reuses them on the producer's
+    // stream, which knows nothing of ours) as soon as the result is dropped: the reads finish
+    // before the caller may drop it. A few device-to-device copies: microseconds.
+    cuda_check(cudaStreamSynchronize(stream), "cudaStreamSynchronize");
     return bytes;
   }
 
