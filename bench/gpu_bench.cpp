@@ -183,13 +183,41 @@ class Bench {
     std::printf("gpu_bench: device %s (%s), torch %s, %d threads\n", m_cuda ? "cuda" : "cpu",
                 m_m18->device_name().c_str(), TORCH_VERSION, at::get_num_threads());
 
-    out["device_path"] = device_path(load_ms);
-    out["scorecam"] = scorecam();
-    out["variants"] = variants();
+    // One failing part (a CUDA graph capture the JIT refuses, say) must not cost the others:
+    // each records {"error": reason}; main() then exits non-zero after writing the JSON.
+    section(out, "device_path", [&] { return device_path(load_ms); });
+    section(out, "scorecam", [&] { return scorecam(); });
+    section(out, "variants", [&] { return variants(); });
+    out["errors"] = m_errors;
     return out;
   }
 
+  int errors() const { return m_errors; }
+
  private:
+  template <class F>
+  void section(Json& out, const char* name, F&& f) {
+    try {
+      out[name] = f();
+    } catch (const std::exception& e) {
+      ++m_errors;
+      out[name] = {{"error", e.what()}};
+      std::fprintf(stderr, "gpu_bench: %s: error: %s\n", name, e.what());
+    }
+  }
+
+  // Runs one variant, recording an error instead of ending the bench.
+  template <class F>
+  Json variant(const char* name, F&& f) {
+    try {
+      return f();
+    } catch (const std::exception& e) {
+      ++m_errors;
+      std::fprintf(stderr, "gpu_bench: variant %s: error: %s\n", name, e.what());
+      return {{"error", e.what()}};
+    }
+  }
+
   void sync() const { m_stream->synchronize(); }
 
   explain::Request gradcam_request(const model::Model& m) const {
@@ -337,6 +365,8 @@ class Bench {
     Json bytes;
     // The frame goes to the device as RGB8 (model->preprocess); nothing crosses on the CPU.
     bytes["host_to_device"] = m_cuda ? static_cast<uint64_t>(m_opt.width) * m_opt.height * 3 : 0;
+    bytes["host_to_device_note"] = m_cuda ? "the RGB8 frame, as model->preprocess uploads it (not metered)"
+                                          : "none: the model is on the CPU";
     if (bridge) {
       const auto& lf = bridge->last_frame();
       // This bench copies nothing to the host itself; all of it is the bridge's.
@@ -416,7 +446,8 @@ class Bench {
     mo.threads = m_opt.threads;
     auto m50 = model::Model::load(mo);
     model::DeviceStream::Scope scope(m_stream.get());
-    const int iters = m_opt.variant_iters, warm = std::max(2, iters / 10);
+    // At least 3 warm-up runs: the JIT profiles on the first and optimizes on the second.
+    const int iters = m_opt.variant_iters, warm = std::max(3, iters / 10);
     const torch::Tensor x = m50->preprocess(m_frames[1].data(), m_opt.width, m_opt.height);
     j["model"] = m50->path();
     j["input"] = {x.size(2), x.size(3)};
@@ -449,7 +480,7 @@ class Bench {
                 base["manual_vs_camscope_map_maxabs"].get<double>());
 
     // fp16: a clone of the module in half precision, half input.
-    {
+    j["fp16"] = variant("fp16", [&] {
       Json v;
       const bool run = m_cuda || m_opt.cpu_lowp;
       if (!run) {
@@ -477,12 +508,12 @@ class Bench {
         v["top1_same"] = lh.argmax(1).item<int64_t>() == target;
         print_variant("fp16", v);
       }
-      j["fp16"] = v;
-    }
+      return v;
+    });
 
     // channels_last: 4-D parameters and the input in ChannelsLast; Grad-CAM through camscope's
     // own path (a Model clone whose module was converted).
-    {
+    j["channels_last"] = variant("channels_last", [&] {
       Json v;
       torch::jit::Module c = mod.clone();
       to_channels_last(c);
@@ -502,10 +533,11 @@ class Bench {
       v["map_maxabs_diff"] = max_abs_diff(rc.map, er.map);
       v["top1_same"] = lc.argmax(1).item<int64_t>() == target;
       print_variant("channels_last", v);
-      j["channels_last"] = v;
-    }
+      return v;
+    });
 
-    j["cuda_graph"] = cuda_graph(mod, x, ref_logits, warm, iters);
+    // Last: a failed capture can leave the CUDA context unusable for what would follow.
+    j["cuda_graph"] = variant("cuda_graph", [&] { return cuda_graph(mod, x, ref_logits, warm, iters); });
     return j;
   }
 
@@ -560,6 +592,7 @@ class Bench {
   std::unique_ptr<model::DeviceStream> m_stream;
   std::vector<std::vector<uint8_t>> m_frames;
   bool m_cuda = false;
+  int m_errors = 0;
 };
 
 }  // namespace
@@ -602,6 +635,11 @@ int main(int argc, char** argv) {
     if (!o.json_path.empty()) {
       write_json_file(o.json_path, out);
       std::printf("gpu_bench: wrote %s\n", o.json_path.c_str());
+    }
+    if (bench.errors() > 0) {
+      std::fprintf(stderr, "gpu_bench: %d part(s) failed (see \"error\" in the JSON)\n",
+                   bench.errors());
+      return 1;
     }
     return 0;
   } catch (const std::exception& e) {
