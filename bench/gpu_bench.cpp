@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "explain/channels.h"
+#include "explain/device_maps.h"
 #include "explain/explain.h"
 #include "gpu/texture_bridge.h"
 #include "model/device_stream.h"
@@ -83,10 +84,11 @@ std::vector<std::vector<uint8_t>> make_frames(int w, int h, int count) {
   return frames;
 }
 
-// What one frame of the device path leaves for the GL thread.
+// What one frame of the device path leaves for the GL thread, as the app's worker publishes it
+// (explain/device_maps.h): buffers on the model's device whose owners keep the tensors alive.
 struct FrameOut {
-  torch::Tensor map;   // [H_in, W_in] float32, on the model's device
-  torch::Tensor grid;  // [n, h, w] float32, contiguous, on the model's device
+  DeviceBuffer map;   // [1, H_in, W_in] float32
+  DeviceBuffer grid;  // [n, h, w] float32, per-channel min-max, largest channel mean first
 };
 
 float max_abs_diff(const torch::Tensor& a, const torch::Tensor& b) {
@@ -245,10 +247,12 @@ class Bench {
       torch::NoGradGuard ng;
       const torch::Tensor a = r.activation;  // [K, h, w] on the device
       const int64_t n = std::min<int64_t>(m_opt.grid, a.size(0));
-      // Ranking on the device: no host copy of the scores (explain::top_k would make one).
+      // Ranking on the device: no host copy of the scores (explain::top_k and the host order
+      // explain::grid_stack takes would need one), then one gather.
       const torch::Tensor idx = std::get<1>(explain::channel_mean(a).topk(n));
-      f.grid = explain::normalize_channels(a.index_select(0, idx)).contiguous();
-      f.map = r.map.contiguous();
+      f.grid = explain::keep(explain::normalize_channels(a.index_select(0, idx)).contiguous(),
+                             ready_event);
+      f.map = explain::keep(explain::map_stack(r.map), ready_event);
     }
     m_stream->record(ready_event);
     if (stages) {
@@ -263,19 +267,9 @@ class Bench {
     return f;
   }
 
-  void describe(const FrameOut& f, gpu::MapDesc* d) const {
-    const gpu::Memory mem = m_cuda ? gpu::Memory::Cuda : gpu::Memory::Host;
-    d[0] = gpu::MapDesc{};
-    d[0].data = f.map.data_ptr<float>();
-    d[0].memory = mem;
-    d[0].width = static_cast<int>(f.map.size(1));
-    d[0].height = static_cast<int>(f.map.size(0));
-    d[1] = gpu::MapDesc{};
-    d[1].data = f.grid.data_ptr<float>();
-    d[1].memory = mem;
-    d[1].channels = static_cast<int>(f.grid.size(0));
-    d[1].height = static_cast<int>(f.grid.size(1));
-    d[1].width = static_cast<int>(f.grid.size(2));
+  static void describe(const FrameOut& f, gpu::MapDesc* d) {
+    d[0] = gpu::map_desc(f.map, /*atlas=*/false);
+    d[1] = gpu::map_desc(f.grid, /*atlas=*/true);
   }
 
   Json device_path(double load_ms) {
@@ -360,8 +354,9 @@ class Bench {
     j["explain_internal_ms"] = es;  // explain()'s own stage clock (host side, no extra syncs)
 
     const FrameOut& last = keep.back();
-    j["map_size"] = {last.map.size(0), last.map.size(1)};
-    j["grid_shape"] = {last.grid.size(0), last.grid.size(1), last.grid.size(2)};
+    j["map_size"] = {last.map.height, last.map.width};
+    j["map_memory"] = last.map.cuda ? "cuda" : "host";
+    j["grid_shape"] = {last.grid.channels, last.grid.height, last.grid.width};
     Json bytes;
     // The frame goes to the device as RGB8 (model->preprocess); nothing crosses on the CPU.
     bytes["host_to_device"] = m_cuda ? static_cast<uint64_t>(m_opt.width) * m_opt.height * 3 : 0;
