@@ -65,6 +65,7 @@ mkdir -p "$out" "$build"
 log="$out/gpu_check.log"
 : >"$log"
 exec > >(tee -a "$log") 2>&1
+tee_pid=$!
 exec 3>&1  # step headers reach the log even when a step's own output is redirected
 t_start=$(date +%s)
 say() { echo "gpu_check: $*"; }
@@ -296,4 +297,7 @@ raise SystemExit(1 if fail else 0)
 EOF
 rc=$?
 say "wrote $out/gpu_check.json and $out/gpu_check.log; wall ${wall} s; $([ $rc -eq 0 ] && echo OK || echo FAILED)"
+# Let tee finish the log before the device tool collects $OUT.
+exec 1>&- 2>&- 3>&-
+wait "$tee_pid" 2>/dev/null
 exit $rc
