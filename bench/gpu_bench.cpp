@@ -298,9 +298,9 @@ class Bench {
     auto event = m_stream->make_event();
     gpu::CudaSync cs{m_stream->handle(), event.get()};
     gpu::MapDesc descs[2];
-    // Outputs stay alive for a few frames after their upload was queued: the bridge copies on
-    // its own stream after waiting on the event, so the caching allocator must not hand their
-    // memory to later frames at once.
+    // Outputs stay alive for a few frames after their upload, as the app's published results
+    // do (the interop bridge finishes its reads before upload() returns, so this is a margin,
+    // not a requirement).
     std::deque<FrameOut> keep;
     auto step = [&](int i, std::map<std::string, double>* stages,
                     std::map<std::string, double>* explain_stages) {
