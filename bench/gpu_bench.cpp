@@ -1,7 +1,7 @@
 // The GPU check's benchmark (built as build-gpu/gpu_bench; run by scripts/gpu_check.sh).
 // Everything runs on the model's device (CUDA when there is one, else the CPU):
-//  a. the device path end to end, as the app runs it: a 1920x1080 RGB8 frame on the host ->
-//     model->preprocess (host -> device) -> forward + Grad-CAM at the default layer -> a
+//  a. the device path end to end, as the app runs it, on resnet50: a 1920x1080 RGB8 frame on the
+//     host -> model->preprocess (host -> device) -> forward + Grad-CAM at the default layer -> a
 //     64-channel grid on the device (per-channel min-max, the 64 channels of largest mean, one
 //     index_select) -> ready event -> TextureBridge upload of map + grid atlas into GL textures
 //     (headless EGL). End-to-end fps from a loop with no syncs beyond what the ops need, per-stage
@@ -170,6 +170,10 @@ class Bench {
     mo.threads = m_opt.threads;
     auto t0 = Clock::now();
     m_m18 = model::Model::load(mo);
+    // The device path runs resnet50 (the 1080p target); Score-CAM runs resnet18.
+    mo.path = m_opt.model50;
+    t0 = Clock::now();
+    m_m50 = model::Model::load(mo);
     const double load_ms = ms_between(t0, Clock::now());
     const torch::Device dev = m_m18->device();
     m_cuda = dev.is_cuda();
@@ -236,10 +240,10 @@ class Bench {
                    std::map<std::string, double>* explain_stages) {
     model::DeviceStream::Scope scope(m_stream.get());
     auto t0 = Clock::now();
-    torch::Tensor x = m_m18->preprocess(rgb.data(), m_opt.width, m_opt.height);
+    torch::Tensor x = m_m50->preprocess(rgb.data(), m_opt.width, m_opt.height);
     if (stages) sync();
     auto t1 = Clock::now();
-    explain::Result r = explain::explain(*m_m18, x, req);
+    explain::Result r = explain::explain(*m_m50, x, req);
     if (stages) sync();
     auto t2 = Clock::now();
     FrameOut f;
@@ -274,9 +278,9 @@ class Bench {
 
   Json device_path(double load_ms) {
     Json j;
-    const explain::Request req = gradcam_request(*m_m18);
-    const auto& in = m_m18->sidecar().input;
-    j["model"] = m_m18->path();
+    const explain::Request req = gradcam_request(*m_m50);
+    const auto& in = m_m50->sidecar().input;
+    j["model"] = m_m50->path();
     j["model_load_ms"] = round3(load_ms);
     j["input"] = {in.height, in.width};
     j["layer"] = req.layer;
@@ -376,7 +380,7 @@ class Bench {
     std::printf(
         "device path (%dx%d RGB8 -> %s gradcam@%s -> %d-ch grid -> GL via %s): %.1f fps "
         "(%.2f ms/frame); stages ms: preprocess %.2f, gradcam %.2f, grid %.2f, upload %.2f\n",
-        m_opt.width, m_opt.height, "resnet18", req.layer.c_str(), m_opt.grid,
+        m_opt.width, m_opt.height, "resnet50", req.layer.c_str(), m_opt.grid,
         j["bridge"].get<std::string>().c_str(), j["fps"].get<double>(),
         j["e2e_ms_per_frame"].get<double>(), st.value("preprocess", 0.0),
         st.value("explain_gradcam", 0.0), st.value("grid", 0.0), st.value("upload", 0.0));
@@ -583,7 +587,7 @@ class Bench {
   }
 
   Options m_opt;
-  std::unique_ptr<model::Model> m_m18;
+  std::unique_ptr<model::Model> m_m18, m_m50;
   std::unique_ptr<model::DeviceStream> m_stream;
   std::vector<std::vector<uint8_t>> m_frames;
   bool m_cuda = false;
