@@ -39,39 +39,8 @@ make_root() {
   $SUDO touch "$chroot_dir/.camscope-root-ok"
 }
 
-mounted=()
-mount_all() {
-  for d in proc sys dev dev/pts; do
-    $SUDO mkdir -p "$chroot_dir/$d"
-    if ! mountpoint -q "$chroot_dir/$d"; then
-      case $d in
-        proc) $SUDO mount -t proc proc "$chroot_dir/proc" ;;
-        sys) $SUDO mount -t sysfs sys "$chroot_dir/sys" ;;
-        dev) $SUDO mount --bind /dev "$chroot_dir/dev" ;;
-        dev/pts) $SUDO mount --bind /dev/pts "$chroot_dir/dev/pts" ;;
-      esac
-      mounted=("$chroot_dir/$d" "${mounted[@]}")
-    fi
-  done
-  $SUDO mkdir -p "$chroot_dir/src" "$chroot_dir/shared"
-  $SUDO mount --bind "$root_dir" "$chroot_dir/src"
-  mounted=("$chroot_dir/src" "${mounted[@]}")
-  if [ -d "$shared_dir" ]; then
-    $SUDO mount --bind "$shared_dir" "$chroot_dir/shared"
-    mounted=("$chroot_dir/shared" "${mounted[@]}")
-  fi
-  $SUDO cp /etc/resolv.conf "$chroot_dir/etc/resolv.conf" 2>/dev/null || true
-}
-unmount_all() {
-  for m in "${mounted[@]}"; do $SUDO umount -l "$m" 2>/dev/null || true; done
-  mounted=()
-}
-trap unmount_all EXIT
-
-in_root() {
-  $SUDO chroot "$chroot_dir" /usr/bin/env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-    LANG=C.UTF-8 CI="${CI:-}" CCACHE_DIR=/root/.cache/ccache "$@"
-}
+# shellcheck source=scripts/chroot_lib.sh
+. "$root_dir/scripts/chroot_lib.sh"
 
 start=$(date +%s)
 make_root
