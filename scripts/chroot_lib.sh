@@ -40,3 +40,11 @@ in_root() {
   $SUDO chroot "$chroot_dir" /usr/bin/env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin \
     LANG=C.UTF-8 CI="${CI:-}" CCACHE_DIR=/root/.cache/ccache "$@"
 }
+
+# Once the root is ready: `--setup` stops there, `--shell` opens a shell in it.
+stop_for_mode() {
+  case $1 in
+    --setup) exit 0 ;;
+    --shell) in_root /bin/bash -l; exit 0 ;;
+  esac
+}

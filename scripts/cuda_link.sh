@@ -65,10 +65,7 @@ start=$(date +%s)
 make_root
 mount_all
 log "root ready in $(( $(date +%s) - start )) s"
-case $mode in
-  --setup) exit 0 ;;
-  --shell) in_root /bin/bash -l; exit 0 ;;
-esac
+stop_for_mode "$mode"
 start=$(date +%s)
 # nvcc 12.4 takes GCC <= 13 as its host compiler, and CMake then links every executable with
 # GCC 13's library folder first (its implicit CUDA link directories): C++ compiled by GCC 14

@@ -49,10 +49,7 @@ mount_all
 in_root /bin/bash /src/scripts/setup.sh
 setup_s=$(( $(date +%s) - start ))
 log "root ready in ${setup_s} s"
-case $mode in
-  --setup) exit 0 ;;
-  --shell) in_root /bin/bash -l; exit 0 ;;
-esac
+stop_for_mode "$mode"
 start=$(date +%s)
 in_root /bin/bash -c "cd /src && CAMSCOPE_BUILD=/src/build-trixie ./scripts/build.sh"
 build_s=$(( $(date +%s) - start ))
