@@ -482,8 +482,7 @@ int cmd_bench(int argc, const char* const* argv) {
   out["warmup"] = o.warmup;
   out["grid"] =
       Json{{"channels", first->grid_channels_count()},
-           {"tile", {first->grid.empty() ? first->device_grid.width : first->grid.width,
-                     first->grid.empty() ? first->device_grid.height : first->grid.height}},
+           {"tile", {first->grid_tile_width(), first->grid_tile_height()}},
            {"on_device", !first->device_grid.empty()}};
   Json st = Json::object();
   for (const auto& [name, v] : stages.rows()) st[name] = to_json(summarize(v));

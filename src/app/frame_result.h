@@ -116,9 +116,14 @@ struct FrameResult {
   DeviceBuffer device_map, device_grid;
   std::vector<float> clip_levels;
   std::shared_ptr<void> ready_event;  // CUDA: the event both buffers name (one per pooled result)
+  // Shapes wherever the data lives (host copy or device buffer).
   bool has_map() const { return !map.empty() || !device_map.empty(); }
   bool has_grid() const { return !grid.empty() || !device_grid.empty(); }
+  int map_width() const { return !map.empty() ? map.width : device_map.width; }
+  int map_height() const { return !map.empty() ? map.height : device_map.height; }
   int grid_channels_count() const { return !grid.empty() ? grid.channels : device_grid.channels; }
+  int grid_tile_width() const { return !grid.empty() ? grid.width : device_grid.width; }
+  int grid_tile_height() const { return !grid.empty() ? grid.height : device_grid.height; }
   // Compare view: each further method's map ([1, H_in, W_in] in [0, 1]), and the Spearman rank
   // correlation between every two maps, the main one first ([n * n], n = 1 + compare.size()).
   std::vector<std::pair<std::string, HostMap>> compare;

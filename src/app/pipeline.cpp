@@ -863,17 +863,16 @@ std::shared_ptr<FrameResult> Pipeline::Impl::derive(const CacheEntry& e, const V
     if (on_device) {
       // The device path: one gather on the model's device, no host copy.
       r->device_grid = explain::keep(explain::grid_stack(e.device_channels, order));
-      finish_device(*r, e);
-      return r;
+    } else {
+      r->grid.channels = static_cast<int>(order.size());
+      r->grid.height = ch.height;
+      r->grid.width = ch.width;
+      const size_t plane = static_cast<size_t>(ch.height) * ch.width;
+      r->grid.values.resize(order.size() * plane);
+      for (size_t i = 0; i < order.size(); ++i)
+        std::copy_n(ch.values.begin() + static_cast<ptrdiff_t>(order[i] * plane), plane,
+                    r->grid.values.begin() + static_cast<ptrdiff_t>(i * plane));
     }
-    r->grid.channels = static_cast<int>(order.size());
-    r->grid.height = ch.height;
-    r->grid.width = ch.width;
-    const size_t plane = static_cast<size_t>(ch.height) * ch.width;
-    r->grid.values.resize(order.size() * plane);
-    for (size_t i = 0; i < order.size(); ++i)
-      std::copy_n(ch.values.begin() + static_cast<ptrdiff_t>(order[i] * plane), plane,
-                  r->grid.values.begin() + static_cast<ptrdiff_t>(i * plane));
   }
   finish_device(*r, e);
   return r;

@@ -1113,8 +1113,7 @@ Json ViewSession::state_json() const {
                    {"from_cache", r->from_cache},
                    {"error", r->error},
                    {"top", top},
-                   {"map_size", {r->map.empty() ? r->device_map.width : r->map.width,
-                                 r->map.empty() ? r->device_map.height : r->map.height}},
+                   {"map_size", {r->map_width(), r->map_height()}},
                    {"device_map", !r->device_map.empty()},
                    {"device_grid", !r->device_grid.empty()},
                    {"bytes_to_host", r->bytes_to_host},
@@ -1129,8 +1128,8 @@ Json ViewSession::state_json() const {
                    {"map_center", [&] {  // the hover readout's value at the map's center
                       if (!r->map.empty())
                         return static_cast<double>(r->map.at(0, r->map.height / 2, r->map.width / 2));
-                      return static_cast<double>(m_textures->map_value(r->device_map.width / 2,
-                                                                       r->device_map.height / 2));
+                      return static_cast<double>(
+                          m_textures->map_value(r->map_width() / 2, r->map_height() / 2));
                     }()},
                    {"compare", [&] {
                       Json a = Json::array();

@@ -344,8 +344,7 @@ ViewportGeometry draw_viewport(UiState& state, ActionQueue& actions, const Panel
         // The map covers the crop box: the same transform as the overlay (nearest map texel).
         // The device path has no host copy: the value is read from the map's texture.
         const bool host = !r->map.empty();
-        const int mw = host ? r->map.width : r->device_map.width;
-        const int mh = host ? r->map.height : r->device_map.height;
+        const int mw = r->map_width(), mh = r->map_height();
         const double ix = placed ? g.to_input_x(px + 0.5) / g.in_w : u;
         const double iy = placed ? g.to_input_y(py + 0.5) / g.in_h : v;
         const int mx = std::clamp(static_cast<int>(ix * mw), 0, mw - 1);
