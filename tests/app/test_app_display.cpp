@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <array>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
@@ -138,7 +139,11 @@ TEST_CASE("playback that outruns results skips frames and says so, or waits for 
   test::TempDir dir("display_playback");
   const std::string clip = test::make_clip(dir, "clip.mp4", 90, 30);
   // The worker takes 150 ms more per result; headless playback advances 1/60 s per redraw.
+  // Headless redraws are unpaced: on a quiet machine 150 of them took less time than two
+  // results, so no skip could be seen. 10 ms per redraw makes them span >= 1.5 s (several
+  // results) however fast the machine is.
   const std::string opts = "--input '" + clip + "' --debug-worker-delay-ms 150";
+  setenv("CAMSCOPE_TEST_SLOW_FRAME_MS", "10", 1);
   auto skip = test::view_script(dir, "skip",
                                 "wait_result 240\nloop off\nplay\nframes 150\nprint_state\n"
                                 "pause\nquit\n",
@@ -160,6 +165,7 @@ TEST_CASE("playback that outruns results skips frames and says so, or waits for 
   // It played (a few frames, each one shown) and is holding for the next result.
   CHECK(wait.states[0].at("wanted").get<int64_t>() >= 1);
   CHECK(wait.states[0].at("wanted").get<int64_t>() < 60);
+  unsetenv("CAMSCOPE_TEST_SLOW_FRAME_MS");
 }
 
 TEST_CASE("before the first result the viewport says the model is being prepared") {
