@@ -25,6 +25,10 @@ base_root=${CAMSCOPE_TRIXIE_ROOT:-/var/cache/camscope/trixie}
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 mode=${1:-build}
+case $mode in
+  build|--setup|--shell) ;;
+  *) echo "cuda_link: unknown option '$mode' (use --setup, --shell or nothing)" >&2; exit 2 ;;
+esac
 log() { echo "cuda_link: $*"; }
 
 make_root() {
